@@ -1,0 +1,14 @@
+"""Registers every command group on the `canon` CLI; each area adds one line here."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    from entrypoints.cli import db, serve
+
+    cli.add_command(db.db)
+    cli.add_command(serve.serve)
+    cli.add_command(serve.demo)
+    cli.add_command(serve.worker)

@@ -1,0 +1,10 @@
+"""Providers of the feature areas, in one list so each area adds exactly one line."""
+
+from __future__ import annotations
+
+from dishka import Provider
+
+
+def area_providers() -> list[Provider]:
+    providers: list[Provider] = []
+    return providers

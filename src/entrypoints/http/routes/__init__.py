@@ -1,0 +1,14 @@
+"""Route handlers of every area, collected in one list the app factory registers.
+
+Each area adds one import and one entry; handlers are thin (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+
+def route_handlers() -> list[ControllerRouterHandler]:
+    from entrypoints.http.routes import system
+
+    handlers: list[ControllerRouterHandler] = [*system.HANDLERS]
+    return handlers

@@ -1,0 +1,1 @@
+"""Imports every area's job registrations (one line per area)."""
