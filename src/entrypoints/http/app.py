@@ -53,6 +53,7 @@ def create_app(
                 js_url="/static/swagger-ui/swagger-ui-bundle.js",
                 css_url="/static/swagger-ui/swagger-ui.css",
                 standalone_preset_js_url="/static/swagger-ui/swagger-ui-standalone-preset.js",
+                favicon="",
             ),
             JsonRenderPlugin(path="/openapi.json"),
         ],
@@ -75,12 +76,15 @@ def create_app(
         route_handlers=[*route_handlers(), static, MetricsController],
         openapi_config=openapi,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[RequestContextMiddleware, prometheus.middleware],
+        middleware=[prometheus.middleware],
         request_max_body_size=settings.max_request_body_bytes,
         on_shutdown=[close_container],
         lifespan=list(lifespan),
         debug=False,
     )
     setup_dishka(container, app)
+    # Outermost, so that even responses the router makes itself (404, 405) carry a request id and
+    # are logged; Litestar's own middleware only wraps matched routes.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
     app.state.settings = settings
     return app
