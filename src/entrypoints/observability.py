@@ -51,9 +51,7 @@ class JsonFormatter(logging.Formatter):
 class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         base = f"{record.levelname.lower():7} {record.name}: {record.getMessage()}"
-        extras = {
-            k: v for k, v in record.__dict__.items() if k not in _RESERVED and not k.startswith("_")
-        }
+        extras = {k: v for k, v in record.__dict__.items() if k not in _RESERVED and not k.startswith("_")}
         if extras:
             base += " " + " ".join(f"{k}={v}" for k, v in extras.items())
         if record.exc_info:

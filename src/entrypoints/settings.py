@@ -129,7 +129,9 @@ def _field_types() -> dict[str, Any]:
 def _coerce(name: str, raw: object, annotation: Any) -> object:
     """Turns a raw env/TOML value into the field's type, or raises ValueError saying what fits."""
     origin = get_origin(annotation)
-    if origin is Literal or (origin is not None and all(get_origin(a) is Literal for a in get_args(annotation))):
+    if origin is Literal or (
+        origin is not None and all(get_origin(a) is Literal for a in get_args(annotation))
+    ):
         allowed: list[object] = []
         for arg in get_args(annotation):
             allowed.extend(get_args(arg) if get_origin(arg) is Literal else [arg])
@@ -180,7 +182,9 @@ def _check(s: Settings) -> list[str]:
             problems.append(f"CANON_{var.upper()}: {why}")
 
     need(1 <= s.port <= 65535, "port", f"must be between 1 and 65535, got {s.port}")
-    need(0 <= s.platform_share_bps <= 10_000, "platform_share_bps", "must be between 0 and 10000 basis points")
+    need(
+        0 <= s.platform_share_bps <= 10_000, "platform_share_bps", "must be between 0 and 10000 basis points"
+    )
     need(s.refund_window_days >= 0, "refund_window_days", "must not be negative")
     need(s.payout_minimum_cents >= 0, "payout_minimum_cents", "must not be negative")
     need(s.max_request_body_bytes > 0, "max_request_body_bytes", "must be positive")
@@ -193,13 +197,25 @@ def _check(s: Settings) -> list[str]:
         "database_url",
         "must start with sqlite+aiosqlite:// or postgresql+asyncpg://",
     )
-    need(s.vector_backend != "qdrant" or bool(s.qdrant_url), "qdrant_url", "is required when vector_backend=qdrant")
-    need(s.vector_backend != "pinecone" or bool(s.pinecone_api_key), "pinecone_api_key", "is required for pinecone")
+    need(
+        s.vector_backend != "qdrant" or bool(s.qdrant_url),
+        "qdrant_url",
+        "is required when vector_backend=qdrant",
+    )
+    need(
+        s.vector_backend != "pinecone" or bool(s.pinecone_api_key),
+        "pinecone_api_key",
+        "is required for pinecone",
+    )
     need(s.vector_backend != "pinecone" or bool(s.pinecone_host), "pinecone_host", "is required for pinecone")
     uses_openai = s.embedder == "openai" or "openai" in (s.llm_provider, s.llm_fallback)
     need(not uses_openai or bool(s.openai_api_key), "openai_api_key", "is required when OpenAI is used")
     uses_anthropic = "anthropic" in (s.llm_provider, s.llm_fallback)
-    need(not uses_anthropic or bool(s.anthropic_api_key), "anthropic_api_key", "is required when Anthropic is used")
+    need(
+        not uses_anthropic or bool(s.anthropic_api_key),
+        "anthropic_api_key",
+        "is required when Anthropic is used",
+    )
     need(s.llm_fallback != s.llm_provider, "llm_fallback", "must differ from llm_provider")
     for proc in {s.payment_processor, s.payout_processor} - {"", "sandbox"}:
         if proc == "stripe":
@@ -207,10 +223,16 @@ def _check(s: Settings) -> list[str]:
         if proc == "paddle":
             need(bool(s.paddle_api_key), "paddle_api_key", "is required when Paddle is used")
         if proc == "lemonsqueezy":
-            need(bool(s.lemonsqueezy_api_key), "lemonsqueezy_api_key", "is required when Lemon Squeezy is used")
+            need(
+                bool(s.lemonsqueezy_api_key), "lemonsqueezy_api_key", "is required when Lemon Squeezy is used"
+            )
         if proc == "paypal":
             need(bool(s.paypal_client_id), "paypal_client_id", "is required when PayPal is used")
-    need(s.payout_processor != "paddle", "payout_processor", "cannot be paddle: Paddle does not pay third parties")
+    need(
+        s.payout_processor != "paddle",
+        "payout_processor",
+        "cannot be paddle: Paddle does not pay third parties",
+    )
     need(s.jobs_backend != "redis" or bool(s.redis_url), "redis_url", "is required when jobs_backend=redis")
     need(s.blob_backend != "s3" or bool(s.s3_bucket), "s3_bucket", "is required when blob_backend=s3")
     need(bool(s.jwt_issuer) or not s.jwks_url, "jwt_issuer", "is required when jwks_url is set")

@@ -32,7 +32,10 @@ def test_every_wrong_value_is_reported_at_once() -> None:
     problems = err.value.problems
     assert len(problems) == 3
     assert any(p.startswith("CANON_PORT: must be a whole number") for p in problems)
-    assert any(p.startswith("CANON_LLM_PROVIDER: must be one of 'extractive', 'anthropic', 'openai'") for p in problems)
+    assert any(
+        p.startswith("CANON_LLM_PROVIDER: must be one of 'extractive', 'anthropic', 'openai'")
+        for p in problems
+    )
 
 
 def test_cross_field_rules_name_the_variable_to_fix() -> None:
@@ -73,3 +76,12 @@ def test_bad_toml_and_unknown_keys_are_reported(tmp_path: Path) -> None:
 def test_list_settings_accept_commas() -> None:
     s = load_settings({"CANON_JWT_AUTHORIZED_PARTIES": "https://a.example, https://b.example"})
     assert s.jwt_authorized_parties == ("https://a.example", "https://b.example")
+
+
+def test_configuration_doc_is_generated_from_the_code() -> None:
+    from entrypoints.settings_doc import render
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    assert doc.read_text(encoding="utf-8") == render(), (
+        "run: python -m entrypoints.settings_doc > docs/configuration.md"
+    )

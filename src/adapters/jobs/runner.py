@@ -12,6 +12,7 @@ Guarantees (each tested in tests/adapters/jobs):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -49,7 +50,9 @@ class UnknownJob(Exception):
     pass
 
 
-def backoff(attempt: int, *, base: float = 1.0, cap: float = 300.0, rng: random.Random | None = None) -> float:
+def backoff(
+    attempt: int, *, base: float = 1.0, cap: float = 300.0, rng: random.Random | None = None
+) -> float:
     """Seconds before retry number `attempt` (1-based): exponential, capped, with full jitter on
     the upper half so a burst of failures does not retry in lockstep."""
     ceiling = min(cap, base * (2 ** (attempt - 1)))
@@ -95,7 +98,7 @@ class JobRunner:
         if self._loop_task is not None:
             await self._loop_task
         if self._inflight:
-            done, pending = await asyncio.wait(self._inflight, timeout=deadline_seconds)
+            _done, pending = await asyncio.wait(self._inflight, timeout=deadline_seconds)
             for task in pending:
                 task.cancel()
 
@@ -103,7 +106,9 @@ class JobRunner:
         """Runs due jobs until none is due (tests, CLI and benchmarks). Returns how many ran."""
         ran = 0
         for _ in range(max_rounds):
-            claimed = await self._store.claim_due(self._clock.now(), limit=self._concurrency, lease=self._lease)
+            claimed = await self._store.claim_due(
+                self._clock.now(), limit=self._concurrency, lease=self._lease
+            )
             if not claimed:
                 return ran
             await asyncio.gather(*(self._run_one(job) for job in claimed))
@@ -126,10 +131,8 @@ class JobRunner:
             if claimed and len(claimed) == free:
                 continue  # there may be more due work right now
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-            except TimeoutError:
-                pass
 
     async def _run_one(self, job: ClaimedJob) -> None:
         handler = self._handlers.get(job.name)
@@ -148,7 +151,12 @@ class JobRunner:
                 delay = backoff(job.attempt, base=self._backoff_base)
                 log.warning(
                     "job failed; will retry",
-                    extra={"job": job.name, "job_id": job.id, "attempt": job.attempt, "retry_in_s": round(delay, 2)},
+                    extra={
+                        "job": job.name,
+                        "job_id": job.id,
+                        "attempt": job.attempt,
+                        "retry_in_s": round(delay, 2),
+                    },
                 )
                 await self._store.retry(job.id, error, self._clock.now() + timedelta(seconds=delay))
             return

@@ -62,7 +62,9 @@ def _as_dict(s: Settings) -> dict[str, object]:
     envvar="CANON_CONFIG",
     help="A TOML settings file (default: canon.toml in the working directory, if present).",
 )
-@click.option("--data-dir", type=click.Path(file_okay=False), help="Where the embedded default keeps its data.")
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False), help="Where the embedded default keeps its data."
+)
 @click.version_option(package_name="canon", prog_name="canon")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, data_dir: str | None) -> None:

@@ -21,6 +21,7 @@ def _serve(settings_host: str, port: int, ctx: click.Context, *, demo: bool) -> 
     async def main() -> None:
         if demo:
             from adapters.persistence.migrate import upgrade
+
             from entrypoints.demo import load_demo
 
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -40,7 +41,8 @@ def _serve(settings_host: str, port: int, ctx: click.Context, *, demo: bool) -> 
         server = uvicorn.Server(config)
         url = settings.effective_public_base_url
         click.echo(
-            f"Canon is serving at {url}  (API docs: {url}/schema/swagger, health: {url}/health); Ctrl+C stops it",
+            f"Canon is serving at {url}  (API docs: {url}/schema/swagger, health: {url}/health);"
+            " Ctrl+C stops it",
             err=True,
         )
         await server.serve()

@@ -22,7 +22,9 @@ def all_providers() -> list[Provider]:
     return providers
 
 
-def build_container(settings: Settings, *extra: Provider, context: dict[object, object] | None = None) -> AsyncContainer:
+def build_container(
+    settings: Settings, *extra: Provider, context: dict[object, object] | None = None
+) -> AsyncContainer:
     ctx: dict[object, object] = {Settings: settings}
     if context:
         ctx.update(context)

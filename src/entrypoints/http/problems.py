@@ -122,7 +122,9 @@ def handle_application_error(request: Request[Any, Any, Any], exc: Exception) ->
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after_seconds)
         extra["retry_after"] = exc.retry_after_seconds
-    return problem_response(request, status=status, code=code, title=title, detail=detail, extra=extra, headers=headers)
+    return problem_response(
+        request, status=status, code=code, title=title, detail=detail, extra=extra, headers=headers
+    )
 
 
 def _validation_errors(exc: ValidationException) -> dict[str, str]:
@@ -152,7 +154,9 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if isinstance(exc, LitestarPermissionDenied):
         code, title = "permission-denied", "Permission denied"
     headers = dict(exc.headers or {})
-    return problem_response(request, status=status, code=code, title=title, detail=exc.detail, headers=headers)
+    return problem_response(
+        request, status=status, code=code, title=title, detail=exc.detail, headers=headers
+    )
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -173,4 +177,11 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Exception: handle_unexpected,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "STATUS_BY_ERROR", "MediaType", "problem_response", "problem_type"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_JSON",
+    "STATUS_BY_ERROR",
+    "MediaType",
+    "problem_response",
+    "problem_type",
+]

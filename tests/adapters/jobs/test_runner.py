@@ -70,7 +70,8 @@ async def test_a_failing_job_is_retried_with_backoff_then_succeeds() -> None:
     runner = JobRunner(store, {"flaky": flaky}, clock)
     assert await runner.run_until_idle() == 1
     assert store.rows["j1"].status == "pending"
-    assert store.rows["j1"].available_at is not None and store.rows["j1"].available_at > clock.now()
+    assert store.rows["j1"].available_at is not None
+    assert store.rows["j1"].available_at > clock.now()
     # not due yet: nothing runs
     assert await runner.run_until_idle() == 0
     clock.advance(timedelta(minutes=10))
