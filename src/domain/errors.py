@@ -35,3 +35,16 @@ class RuleViolation(DomainError):
     """An invariant spanning several values was broken (shares not summing to one...)."""
 
     code = "rule-violation"
+
+
+class AllowanceExhausted(RuleViolation):
+    """A conversation has no messages left in its allowance: a new purchase is needed."""
+
+    code = "message-allowance-exhausted"
+
+
+class LastKeeperRemoval(RuleViolation):
+    """The last member holding the role a group cannot live without (a chatbot's last
+    PRIMARY_OWNER, a creator's last OWNER) would be removed or demoted."""
+
+    code = "last-owner"
