@@ -71,7 +71,9 @@ class JobRunner:
         poll_interval: float = 0.25,
         lease: timedelta = timedelta(minutes=5),
         backoff_base: float = 1.0,
+        relay: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
+        """``relay`` (optional) moves committed outbox rows into the store before each claim."""
         self._store = store
         self._handlers = dict(handlers)
         self._clock = clock
@@ -83,6 +85,7 @@ class JobRunner:
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
+        self._relay = relay
 
     def nudge(self) -> None:
         """Wakes the runner now (called after a commit that enqueued work)."""
@@ -106,6 +109,8 @@ class JobRunner:
         """Runs due jobs until none is due (tests, CLI and benchmarks). Returns how many ran."""
         ran = 0
         for _ in range(max_rounds):
+            if self._relay is not None:
+                await self._relay()
             claimed = await self._store.claim_due(
                 self._clock.now(), limit=self._concurrency, lease=self._lease
             )
@@ -121,6 +126,8 @@ class JobRunner:
             claimed: list[ClaimedJob] = []
             if free > 0:
                 try:
+                    if self._relay is not None:
+                        await self._relay()
                     claimed = await self._store.claim_due(self._clock.now(), limit=free, lease=self._lease)
                 except Exception:
                     log.exception("claiming jobs failed; retrying")
@@ -135,29 +142,37 @@ class JobRunner:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
 
     async def _run_one(self, job: ClaimedJob) -> None:
-        handler = self._handlers.get(job.name)
-        try:
-            if handler is None:
-                raise UnknownJob(f"no handler registered for job {job.name!r}")
-            await handler(job.args)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            if job.attempt >= job.max_attempts or isinstance(exc, UnknownJob):
-                log.error("job failed for good", extra={"job": job.name, "job_id": job.id, "error": error})
-                await self._store.fail(job.id, error, self._clock.now())
-            else:
-                delay = backoff(job.attempt, base=self._backoff_base)
-                log.warning(
-                    "job failed; will retry",
-                    extra={
-                        "job": job.name,
-                        "job_id": job.id,
-                        "attempt": job.attempt,
-                        "retry_in_s": round(delay, 2),
-                    },
-                )
-                await self._store.retry(job.id, error, self._clock.now() + timedelta(seconds=delay))
-            return
-        await self._store.complete(job.id, self._clock.now())
+        await execute(job, self._handlers, self._store, self._clock, backoff_base=self._backoff_base)
+
+
+async def execute(
+    job: ClaimedJob,
+    handlers: Mapping[str, Handler],
+    store: JobStore,
+    clock: Clock,
+    *,
+    backoff_base: float = 1.0,
+) -> None:
+    """Runs one claimed job and records the outcome: done, retry later, or failed for good.
+    Shared by the in-process runner and the taskiq worker so both behave the same."""
+    handler = handlers.get(job.name)
+    try:
+        if handler is None:
+            raise UnknownJob(f"no handler registered for job {job.name!r}")
+        await handler(job.args)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if job.attempt >= job.max_attempts or isinstance(exc, UnknownJob):
+            log.error("job failed for good", extra={"job": job.name, "job_id": job.id, "error": error})
+            await store.fail(job.id, error, clock.now())
+        else:
+            delay = backoff(job.attempt, base=backoff_base)
+            log.warning(
+                "job failed; will retry",
+                extra={"job": job.name, "job_id": job.id, "attempt": job.attempt, "retry_in_s": round(delay, 2)},
+            )
+            await store.retry(job.id, error, clock.now() + timedelta(seconds=delay))
+        return
+    await store.complete(job.id, clock.now())

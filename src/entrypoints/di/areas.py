@@ -6,5 +6,9 @@ from dishka import Provider
 
 
 def area_providers() -> list[Provider]:
-    providers: list[Provider] = []
+    from dishka.integrations.litestar import LitestarProvider
+
+    from entrypoints.di.identity import IdentityProvider
+
+    providers: list[Provider] = [LitestarProvider(), IdentityProvider()]
     return providers

@@ -1,0 +1,65 @@
+"""Identity over the database: the user mirror and API key look-ups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.models import ApiKey, User
+from application.identity.authenticate import MirroredUser
+from application.identity.permissions import Action
+from application.identity.ports import Claims, StoredApiKey
+from domain.ids import new_id
+
+
+class SqlUserMirror:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def upsert_from_claims(self, claims: Claims) -> MirroredUser:
+        values = {
+            "email": claims.email or "",
+            "first_name": claims.first_name,
+            "last_name": claims.last_name,
+            "username": claims.username,
+        }
+        insert = postgresql.insert if self._s.bind.dialect.name == "postgresql" else sqlite.insert
+        # ON CONFLICT keeps two first requests of the same new user from racing into a 500
+        stmt = insert(User).values(id=new_id(), clerk_id=claims.subject, **values)
+        changed = {k: v for k, v in values.items() if v}
+        stmt = (
+            stmt.on_conflict_do_update(index_elements=[User.clerk_id], set_=changed)
+            if changed
+            else stmt.on_conflict_do_nothing(index_elements=[User.clerk_id])
+        )
+        await self._s.execute(stmt)
+        row = (
+            await self._s.execute(select(User.id, User.platform_role).where(User.clerk_id == claims.subject))
+        ).one()
+        return MirroredUser(user_id=row.id, is_operator=str(row.platform_role or "") == "OPERATOR")
+
+
+class SqlApiKeyStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def find_by_prefix(self, prefix: str) -> StoredApiKey | None:
+        row = await self._s.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if row is None:
+            return None
+        known = {a.value for a in Action}
+        return StoredApiKey(
+            id=row.id,
+            creator_id=row.creator_id,
+            prefix=row.prefix,
+            key_hash=row.key_hash,
+            actions=frozenset(Action(a) for a in row.permissions or [] if a in known),
+            revoked_at=row.revoked_at,
+            expires_at=row.expires_at,
+        )
+
+    async def touch(self, api_key_id: str, at: datetime) -> None:
+        await self._s.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=at))
