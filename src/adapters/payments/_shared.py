@@ -1,0 +1,71 @@
+"""Small helpers the payment adapters share: reading a verified body, digging into payloads
+without trusting their shape, and mapping transport failures to application errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from application.payments.errors import WebhookPayloadInvalid
+from application.payments.ports import PURCHASE_REFERENCE_KEY
+
+
+def load_json_object(raw_body: bytes) -> dict[str, Any]:
+    """The verified body as a JSON object; anything else is `WebhookPayloadInvalid`."""
+    try:
+        value = json.loads(raw_body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WebhookPayloadInvalid("The webhook body is not JSON.") from exc
+    if not isinstance(value, dict):
+        raise WebhookPayloadInvalid("The webhook body is not a JSON object.")
+    return value
+
+
+def obj(value: Any, *path: str) -> dict[str, Any]:
+    """The mapping at ``path`` (an empty dict when any step is missing or not a mapping)."""
+    current = value
+    for key in path:
+        current = current.get(key) if isinstance(current, Mapping) else None
+    return dict(current) if isinstance(current, Mapping) else {}
+
+
+def text(value: Any, *path: str) -> str | None:
+    """The non-empty string at ``path``, or None. Ids that are expanded objects give their id."""
+    current = value
+    for key in path:
+        current = current.get(key) if isinstance(current, Mapping) else None
+    if isinstance(current, Mapping):
+        current = current.get("id")
+    if isinstance(current, str) and current:
+        return current
+    return None
+
+
+def integer(value: Any, *path: str) -> int | None:
+    current = value
+    for key in path:
+        current = current.get(key) if isinstance(current, Mapping) else None
+    if isinstance(current, int) and not isinstance(current, bool):
+        return current
+    return None
+
+
+def purchase_reference(*metadata: Any) -> str | None:
+    """Our purchase id from the first metadata-like mapping that carries it."""
+    for candidate in metadata:
+        found = text(candidate, PURCHASE_REFERENCE_KEY)
+        if found:
+            return found
+    return None
+
+
+def parse_iso(value: Any, default: datetime) -> datetime:
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return default
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return default
