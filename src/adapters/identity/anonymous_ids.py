@@ -23,7 +23,7 @@ SECRET_FILE = Path("identity") / "anonymous-id-secret"
 MIN_SECRET_BYTES = 32
 _PURPOSE = b"canon/anonymous-id/v1\n"
 _MAC_LENGTH = 43  # 32 bytes in unpadded base64url
-_MAX_LENGTH = 36 + 1 + _MAC_LENGTH
+_TOKEN_LENGTH = 36 + 1 + _MAC_LENGTH
 
 
 class HmacAnonymousIdSigner:
@@ -54,7 +54,7 @@ class HmacAnonymousIdSigner:
 
     def verify(self, signed: str) -> str:
         invalid = NotAuthenticated("invalid anonymous id", code=AuthCode.ANONYMOUS_ID_INVALID)
-        if not isinstance(signed, str) or len(signed) != _MAX_LENGTH:
+        if not isinstance(signed, str) or len(signed) != _TOKEN_LENGTH:
             raise invalid
         anonymous_id, dot, mac = signed.partition(".")
         if not dot or not is_id(anonymous_id) or len(mac) != _MAC_LENGTH:

@@ -115,7 +115,7 @@ class JwksTokenVerifier:
         except PyJWTError as error:
             raise _fail(AuthCode.TOKEN_INVALID, f"malformed token: {error}") from None
         algorithm = header.get("alg")
-        if algorithm not in ALLOWED_ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in ALLOWED_ALGORITHMS:
             raise _fail(AuthCode.TOKEN_INVALID, f"algorithm {algorithm!r} is not accepted")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:

@@ -198,6 +198,14 @@ async def test_alg_none_is_refused_without_looking_up_a_key(
         token = raw_token({"alg": alg, "kid": rsa_key.kid}, claims(clock))
         assert await refused(verifier, token) == "token-invalid"
     assert await refused(verifier, raw_token({"kid": rsa_key.kid}, claims(clock))) == "token-invalid"
+    assert (
+        await refused(verifier, raw_token({"alg": ["RS256"], "kid": rsa_key.kid}, claims(clock)))
+        == "token-invalid"
+    )
+    assert (
+        await refused(verifier, raw_token({"alg": None, "kid": rsa_key.kid}, claims(clock)))
+        == "token-invalid"
+    )
     assert jwks_server.requests == 0
 
 
