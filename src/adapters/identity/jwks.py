@@ -159,7 +159,7 @@ class HttpJwksKeySource:
             self.fetch_count += 1
             try:
                 keys = usable_keys(await self._fetch())
-            except (httpx.HTTPError, ValueError) as error:
+            except (httpx.HTTPError, ValueError, RecursionError) as error:
                 log.warning("jwks: fetching %s failed: %s", self._url, error)
                 return
             finally:

@@ -43,12 +43,16 @@ def gcra(tat: float, now: float, limit: int, window_seconds: int) -> tuple[RateD
 
 
 class InMemoryRateLimiter:
-    def __init__(self, *, monotonic: Callable[[], float] = time.monotonic, sweep_every: int = 1024) -> None:
+    def __init__(
+        self, *, monotonic: Callable[[], float] = time.monotonic, sweep_interval_seconds: float = 10.0
+    ) -> None:
         self._monotonic = monotonic
         self._tats: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._sweep_every = sweep_every
-        self._hits = 0
+        # sweeping is O(keys): doing it on a timer, not every N hits, bounds its cost even when
+        # a flood of distinct keys arrives
+        self._sweep_interval = sweep_interval_seconds
+        self._swept_at = monotonic()
 
     def __len__(self) -> int:
         return len(self._tats)
@@ -59,9 +63,9 @@ class InMemoryRateLimiter:
             now = self._monotonic()
             decision, new_tat = gcra(self._tats.get(key, now), now, limit, window_seconds)
             self._tats[key] = new_tat
-            self._hits += 1
-            if self._hits % self._sweep_every == 0:
+            if now - self._swept_at >= self._sweep_interval:
                 self._sweep(now)
+                self._swept_at = now
         return decision
 
     def _sweep(self, now: float) -> None:

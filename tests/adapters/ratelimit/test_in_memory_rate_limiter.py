@@ -55,13 +55,16 @@ async def test_remaining_refills_with_time(ticker: Ticker) -> None:
 
 
 async def test_idle_keys_are_swept(ticker: Ticker) -> None:
-    limiter = InMemoryRateLimiter(monotonic=ticker, sweep_every=10)
+    limiter = InMemoryRateLimiter(monotonic=ticker, sweep_interval_seconds=30)
     for n in range(9):
         await limiter.hit(f"visitor-{n}", limit=5, window_seconds=10)
-    assert len(limiter) == 9
-    ticker.now += 11
-    await limiter.hit("late", limit=5, window_seconds=10)  # the 10th hit sweeps
-    assert len(limiter) == 1
+    ticker.now += 20
+    await limiter.hit("active", limit=5, window_seconds=10)
+    assert len(limiter) == 10  # idle, but not swept before the sweep interval
+    ticker.now += 10
+    await limiter.hit("late", limit=5, window_seconds=10)
+    assert len(limiter) == 1  # every idle key is gone; only the one just hit remains
+    assert (await limiter.hit("late", limit=5, window_seconds=10)).remaining == 3
 
 
 def test_gcra_denial_leaves_the_state_unchanged() -> None:
