@@ -57,6 +57,7 @@ _register_payment_testkit()
 
 from payment_testkit.harness import NOW, GatewayHarness, WebhookCase  # noqa: E402
 from payment_testkit.sandbox_harness import SandboxHarness  # noqa: E402
+from payment_testkit.stripe_harness import StripeHarness  # noqa: E402
 
 T = WebhookEventType
 
@@ -365,5 +366,13 @@ class TestSandboxPaymentGateway(PaymentGatewayContract):
     @pytest.fixture
     async def harness(self, tmp_path: Path) -> AsyncIterator[GatewayHarness]:
         harness = SandboxHarness(tmp_path)
+        yield harness
+        await harness.aclose()
+
+
+class TestStripePaymentGateway(PaymentGatewayContract):
+    @pytest.fixture
+    async def harness(self) -> AsyncIterator[GatewayHarness]:
+        harness = StripeHarness()
         yield harness
         await harness.aclose()
