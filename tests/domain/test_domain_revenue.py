@@ -338,3 +338,33 @@ def test_policy_refund_window_must_be_non_negative() -> None:
         RevenuePolicy(0, timedelta(seconds=-1))
     with pytest.raises(InvalidValue):
         RevenuePolicy(0, 7)  # type: ignore[arg-type]
+
+
+def test_equal_split_example_from_the_docs() -> None:
+    a = attribute(
+        gross=usd("1.00"),
+        fee=usd("0.32"),
+        source_tokens={},
+        version_sources=["s-c", "s-a", "s-b"],
+        share_sets={k: ShareSet.sole(f"creator-{k}") for k in ("s-a", "s-b", "s-c")},
+        policy=RevenuePolicy(2000),
+    )
+    assert (a.net, a.platform) == (usd("0.68"), usd("0.13"))
+    assert [(line.source_id, line.amount.minor) for line in a.lines] == [
+        ("s-a", 19),
+        ("s-b", 18),
+        ("s-c", 18),
+    ]
+
+
+def test_a_fee_larger_than_the_sale_is_the_platforms_loss() -> None:
+    a = attribute(
+        gross=usd("0.20"),
+        fee=usd("0.31"),
+        source_tokens={"s-a": 5},
+        version_sources=[],
+        share_sets={"s-a": ShareSet.sole("x")},
+        policy=RevenuePolicy(2000),
+    )
+    assert a.platform == usd("-0.11")
+    assert [line.amount for line in a.lines] == [usd("0")]

@@ -58,6 +58,8 @@ def test_roster_basics() -> None:
     assert len(owners) == 2
     assert owners.role_of("b") is C
     assert owners.role_of("z") is None
+    assert "a" in owners
+    assert "z" not in owners
     assert owners.has_role("a", P, C)
     assert not owners.has_role("b", P)
     assert owners.as_dict() == {"a": P, "b": C}
