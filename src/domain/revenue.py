@@ -206,8 +206,12 @@ def attribute(
         raise InvalidValue("gross and fee must not be negative", code="invalid-amount")
     if fee.currency != gross.currency:
         raise RuleViolation("fee and gross are in different currencies", code="currency-mismatch")
+    if isinstance(version_sources, str):
+        raise InvalidValue("version_sources is a collection of ids, not one string", code="invalid-id")
     _check_ids(source_tokens.keys(), "source")
     _check_ids(version_sources, "source")
+    if not all(isinstance(shares, ShareSet) for shares in share_sets.values()):
+        raise InvalidValue("share_sets maps source ids to ShareSets", code="invalid-share")
     for tokens in source_tokens.values():
         if type(tokens) is not int or tokens < 0:
             raise InvalidValue("token counts must be non-negative integers", code="invalid-token-count")

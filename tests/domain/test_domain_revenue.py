@@ -250,6 +250,8 @@ def test_input_errors() -> None:
         ({"source_tokens": {"": 1}}, InvalidValue, "invalid-id"),
         ({"version_sources": [3]}, InvalidValue, "invalid-id"),
         ({"share_sets": {}}, RuleViolation, "source-without-shares"),
+        ({"share_sets": {"a": {"x": 1}}}, InvalidValue, "invalid-share"),
+        ({"version_sources": "abc"}, InvalidValue, "invalid-id"),
     ]
     for change, error, code in cases:
         with pytest.raises(error) as err:
