@@ -1,0 +1,1 @@
+"""SQLAlchemy persistence: ORM models, portable column types, the engine and migrations."""
