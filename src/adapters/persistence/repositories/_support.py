@@ -1,0 +1,60 @@
+"""What every SQLAlchemy repository shares: atomic writes and explicit locking."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Executable, select
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.integrity import conflict_from, is_integrity_error
+from application.errors import NotFound
+
+E = TypeVar("E", bound=Executable)
+
+
+@asynccontextmanager
+async def atomic(session: AsyncSession) -> AsyncIterator[None]:
+    """One repository write, sent now inside a savepoint.
+
+    Why a savepoint: when a constraint fails, only this write is undone and the surrounding
+    transaction stays usable (PostgreSQL would otherwise refuse every further statement), so a
+    use case can answer a ``Conflict`` with, say, "read the existing row instead". The error
+    becomes a ``Conflict`` with the constraint's code.
+    """
+    try:
+        async with session.begin_nested():
+            yield
+    except DBAPIError as exc:
+        if is_integrity_error(exc):
+            raise conflict_from(exc) from exc
+        raise
+
+
+def fresh(statement: E) -> E:
+    """Reads always refresh the identity map: guarded UPDATEs bypass the ORM objects, and a
+    stale object in the session must never be what a repository hands out."""
+    return statement.execution_options(populate_existing=True)
+
+
+async def execute_update(session: AsyncSession, statement: Executable) -> int:
+    """Runs an UPDATE/DELETE without touching ORM objects and returns the affected row count."""
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return cast(CursorResult[Any], result).rowcount
+
+
+async def lock_row(session: AsyncSession, column: Any, row_id: str, *, what: str) -> None:
+    """``SELECT ... FOR UPDATE`` on one row, or ``NotFound``.
+
+    On PostgreSQL this serializes every transaction that locks the same row (they queue until
+    the holder commits), which is how "never remove the last primary owner" survives two
+    concurrent removals. SQLite has no row locks and omits FOR UPDATE, but needs none: the
+    engine begins every transaction IMMEDIATE, so writing transactions run one at a time.
+    """
+    found = await session.scalar(select(column).where(column == row_id).with_for_update())
+    if found is None:
+        raise NotFound(f"{what} {row_id!r} does not exist", code=f"{what}-not-found")

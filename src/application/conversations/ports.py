@@ -1,0 +1,94 @@
+"""Repository port of conversations.
+
+Conversations are the hottest rows in the system: a user may send from two tabs, a stream may
+still be recording tokens while a sweep expires the conversation. So nothing here is a blind
+"write the whole object back": every write is guarded and says whether it won.
+
+- ``consume_message`` counts one message atomically (the last one completes the conversation,
+  as ``Conversation.consume_message`` does), only if the count is still what the caller saw.
+- ``save`` writes a lifecycle change only if status, count and attribution are still what the
+  caller loaded (``ConversationGuard.of`` taken before changing the object).
+- ``add_tokens`` adds usage as an increment, so concurrent answers never lose tokens; token
+  totals are written by nothing else.
+
+Writes are sent at once inside the request's unit of work (see ``application.catalogue.ports``).
+``Conflict`` code: ``conversation-needs-participant``, ``missing-reference``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.conversations import Conversation, ConversationStatus
+
+DEFAULT_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversationGuard:
+    """What a guarded ``save`` expects the stored row still to hold."""
+
+    status: ConversationStatus
+    messages_used: int
+    attributed: bool
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> ConversationGuard:
+        return cls(
+            status=conversation.status,
+            messages_used=conversation.messages_used,
+            attributed=conversation.is_attributed,
+        )
+
+
+class ConversationRepository(Protocol):
+    async def add(self, conversation: Conversation) -> None: ...
+
+    async def get(self, conversation_id: str) -> Conversation | None: ...
+
+    async def get_for_update(self, conversation_id: str) -> Conversation | None:
+        """Like ``get``, and no other transaction can change the conversation until this one
+        ends (a row lock on PostgreSQL; SQLite transactions are serialized already)."""
+        ...
+
+    async def consume_message(self, conversation_id: str, *, expected_used: int, at: datetime) -> bool:
+        """Count one message if the conversation is ACTIVE, not expired at ``at``, has
+        messages left and has exactly ``expected_used`` used. The last message completes it
+        (status COMPLETED, ``completed_at = ended_at = at``). True if this call won; of any
+        number of concurrent calls with the same ``expected_used`` exactly one wins."""
+        ...
+
+    async def save(self, conversation: Conversation, *, guard: ConversationGuard) -> bool:
+        """Write the lifecycle fields (status, messages used, completed/ended/archived/
+        attributed times) if the row still matches ``guard``. True if written, False if
+        another transaction changed it first (reload and decide again)."""
+        ...
+
+    async def add_tokens(self, conversation_id: str, *, input_tokens: int, output_tokens: int) -> bool:
+        """Add usage to the running totals unless the conversation is already attributed."""
+        ...
+
+    async def list_for_user(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE, before_id: str | None = None
+    ) -> list[Conversation]:
+        """``user_id``'s conversations (only those), newest first; ``before_id`` pages on."""
+        ...
+
+    async def list_for_anonymous(
+        self, anonymous_id: str, *, limit: int = DEFAULT_PAGE, before_id: str | None = None
+    ) -> list[Conversation]:
+        """The conversations started under ``anonymous_id`` (only those), newest first."""
+        ...
+
+    async def list_due_to_expire(self, now: datetime, *, limit: int = DEFAULT_PAGE) -> list[Conversation]:
+        """ACTIVE conversations whose ``expires_at`` has passed (for the expiry sweep)."""
+        ...
+
+    async def list_ended_unattributed(
+        self, ended_before: datetime, *, limit: int = DEFAULT_PAGE
+    ) -> list[Conversation]:
+        """Conversations that ended before ``ended_before`` and are not attributed yet, oldest
+        end first (for the attribution job: pass ``now - refund window``)."""
+        ...
