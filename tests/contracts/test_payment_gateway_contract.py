@@ -56,6 +56,7 @@ def _register_payment_testkit() -> None:
 _register_payment_testkit()
 
 from payment_testkit.harness import NOW, GatewayHarness, WebhookCase  # noqa: E402
+from payment_testkit.paddle_harness import PaddleHarness  # noqa: E402
 from payment_testkit.sandbox_harness import SandboxHarness  # noqa: E402
 from payment_testkit.stripe_harness import StripeHarness  # noqa: E402
 
@@ -247,7 +248,7 @@ class PaymentGatewayContract:
                 assert delivered == case.refund_amount_minor, label
             if case.type in (T.CHARGEBACK_OPENED, T.CHARGEBACK_WON, T.CHARGEBACK_LOST):
                 assert event.chargeback is not None
-                assert event.chargeback.external_dispute_id == case.external_dispute_id
+                assert event.chargeback.external_dispute_id == harness.expected_dispute_id(case)
                 assert event.chargeback.amount_minor == case.amount_minor
 
     # -- payments and refunds ----------------------------------------------------------------
@@ -374,5 +375,13 @@ class TestStripePaymentGateway(PaymentGatewayContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[GatewayHarness]:
         harness = StripeHarness()
+        yield harness
+        await harness.aclose()
+
+
+class TestPaddlePaymentGateway(PaymentGatewayContract):
+    @pytest.fixture
+    async def harness(self) -> AsyncIterator[GatewayHarness]:
+        harness = PaddleHarness()
         yield harness
         await harness.aclose()

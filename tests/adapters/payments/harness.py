@@ -95,6 +95,10 @@ class GatewayHarness(ABC):
         """The fee and the sales tax the processor takes on a payment of ``request`` (None: the
         processor does not report it)."""
 
+    def expected_dispute_id(self, case: WebhookCase) -> str:
+        """The dispute id a chargeback event of this processor names."""
+        return case.external_dispute_id
+
     def event_fee(self, case: WebhookCase) -> int | None:
         """The fee a PAYMENT_SUCCEEDED event of this processor carries (None: not in the event)."""
         return None
