@@ -21,7 +21,6 @@ log = logging.getLogger("canon.runtime")
 
 async def make_job_runner(container: AsyncContainer, settings: Settings) -> JobRunner:
     from adapters.jobs.sql_store import SqlJobStore
-
     from entrypoints.jobs import handlers
 
     factory = await container.get(async_sessionmaker[AsyncSession])

@@ -171,7 +171,12 @@ async def execute(
             delay = backoff(job.attempt, base=backoff_base)
             log.warning(
                 "job failed; will retry",
-                extra={"job": job.name, "job_id": job.id, "attempt": job.attempt, "retry_in_s": round(delay, 2)},
+                extra={
+                    "job": job.name,
+                    "job_id": job.id,
+                    "attempt": job.attempt,
+                    "retry_in_s": round(delay, 2),
+                },
             )
             await store.retry(job.id, error, clock.now() + timedelta(seconds=delay))
         return

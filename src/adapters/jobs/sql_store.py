@@ -56,18 +56,27 @@ class SqlJobStore:
                     )
                 ).first()
                 if row is not None:
-                    claimed.append(ClaimedJob(row.id, row.name, dict(row.args or {}), row.attempts, row.max_attempts))
+                    claimed.append(
+                        ClaimedJob(row.id, row.name, dict(row.args or {}), row.attempts, row.max_attempts)
+                    )
             return claimed
 
     async def complete(self, job_id: str, now: datetime) -> None:
-        await self._set(job_id, status=JobStatus.SUCCEEDED, finished_at=now, locked_until=None, updated_at=now)
+        await self._set(
+            job_id, status=JobStatus.SUCCEEDED, finished_at=now, locked_until=None, updated_at=now
+        )
 
     async def retry(self, job_id: str, error: str, available_at: datetime) -> None:
         await self._set(job_id, last_error=error, scheduled_for=available_at, locked_until=None)
 
     async def fail(self, job_id: str, error: str, now: datetime) -> None:
         await self._set(
-            job_id, status=JobStatus.FAILED, last_error=error, finished_at=now, locked_until=None, updated_at=now
+            job_id,
+            status=JobStatus.FAILED,
+            last_error=error,
+            finished_at=now,
+            locked_until=None,
+            updated_at=now,
         )
 
     async def _set(self, job_id: str, **values: object) -> None:

@@ -10,6 +10,7 @@ worker dies mid-job, the lease runs out and the job is dispatched again (at-leas
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
@@ -30,7 +31,9 @@ def make_broker(redis_url: str, *, queue_name: str = "canon:jobs") -> ListQueueB
     return ListQueueBroker(url=redis_url, queue_name=queue_name)
 
 
-def register_executor(broker: AsyncBroker, handlers: Mapping[str, Handler], store: JobStore, clock: Clock) -> None:
+def register_executor(
+    broker: AsyncBroker, handlers: Mapping[str, Handler], store: JobStore, clock: Clock
+) -> None:
     """Registers the one task every worker runs: execute the job described by the message."""
 
     async def run_job(job_id: str, name: str, args: dict[str, Any], attempt: int, max_attempts: int) -> None:
@@ -68,7 +71,11 @@ class TaskiqDispatcher:
             raise RuntimeError("register_executor() must run before dispatching")
         for job in claimed:
             await task.kiq(
-                job_id=job.id, name=job.name, args=dict(job.args), attempt=job.attempt, max_attempts=job.max_attempts
+                job_id=job.id,
+                name=job.name,
+                args=dict(job.args),
+                attempt=job.attempt,
+                max_attempts=job.max_attempts,
             )
         return len(claimed)
 
@@ -80,7 +87,5 @@ class TaskiqDispatcher:
                 log.exception("dispatching jobs failed; retrying")
                 sent = 0
             if sent == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self._poll)
-                except TimeoutError:
-                    pass

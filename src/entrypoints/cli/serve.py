@@ -21,7 +21,6 @@ def _serve(settings_host: str, port: int, ctx: click.Context, *, demo: bool) -> 
     async def main() -> None:
         if demo:
             from adapters.persistence.migrate import upgrade
-
             from entrypoints.demo import load_demo
 
             settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.clock import SystemClock
 from application.ports.clock import Clock
+from application.ports.jobs import JobQueue
+from application.ports.uow import UnitOfWork
 from entrypoints.settings import Settings
 
 
@@ -36,5 +38,18 @@ class PersistenceProvider(Provider):
 
     @provide(scope=Scope.REQUEST)
     async def session(self, factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+        # leaving the request without a commit rolls back (closing the session does)
         async with factory() as session:
             yield session
+
+    @provide(scope=Scope.REQUEST)
+    def unit_of_work(self, session: AsyncSession) -> UnitOfWork:
+        from adapters.persistence.uow import SqlAlchemyUnitOfWork
+
+        return SqlAlchemyUnitOfWork(session)
+
+    @provide(scope=Scope.REQUEST)
+    def job_queue(self, session: AsyncSession, clock: Clock) -> JobQueue:
+        from adapters.jobs.outbox import OutboxJobQueue
+
+        return OutboxJobQueue(session, clock)

@@ -12,13 +12,17 @@ from adapters.identity.anonymous_ids import HmacAnonymousIdSigner
 from adapters.identity.api_key_hasher import HmacApiKeyHasher
 from adapters.identity.jwt_verifier import JwksTokenVerifier
 from adapters.identity.local_issuer import LocalTokenIssuer
-from adapters.persistence.repositories.identity import SqlApiKeyStore, SqlUserMirror
+from adapters.persistence.repositories.audit import SqlAuditLog
+from adapters.persistence.repositories.identity import SqlApiKeyRegistry, SqlApiKeyStore, SqlUserMirror
 from adapters.persistence.repositories.roles import SqlRoleResolver
 from adapters.ratelimit.memory_limiter import InMemoryRateLimiter
 from adapters.ratelimit.redis_limiter import RedisRateLimiter
 from application.identity.api_keys import ApiKeyAuthenticator
 from application.identity.authenticate import ApiKeyUsage, Authenticate, Credentials, UserMirror
 from application.identity.authorizer import MatrixAuthorizer
+from application.identity.create_api_key import CreateApiKey
+from application.identity.key_ports import ApiKeyRegistry
+from application.identity.list_api_keys import ListApiKeys
 from application.identity.ports import (
     AnonymousIdSigner,
     ApiKeyHasher,
@@ -29,7 +33,10 @@ from application.identity.ports import (
     TokenVerifier,
 )
 from application.identity.principal import Principal
+from application.identity.revoke_api_key import RevokeApiKey
+from application.ports.audit import AuditLog
 from application.ports.clock import Clock
+from entrypoints.observability import request_id_var
 from entrypoints.settings import Settings
 
 ANONYMOUS_HEADER = "x-canon-anonymous-id"
@@ -37,7 +44,7 @@ ANONYMOUS_COOKIE = "canon_anon"
 API_KEY_HEADER = "x-api-key"
 
 
-def credentials_from(request: Request[object, object, object]) -> Credentials:
+def credentials_from(request: Request) -> Credentials:
     auth = request.headers.get("authorization", "")
     bearer = None
     if auth:
@@ -46,7 +53,9 @@ def credentials_from(request: Request[object, object, object]) -> Credentials:
     return Credentials(
         bearer_token=bearer,
         api_key=request.headers.get(API_KEY_HEADER) or None,
-        signed_anonymous_id=request.headers.get(ANONYMOUS_HEADER) or request.cookies.get(ANONYMOUS_COOKIE) or None,
+        signed_anonymous_id=request.headers.get(ANONYMOUS_HEADER)
+        or request.cookies.get(ANONYMOUS_COOKIE)
+        or None,
     )
 
 
@@ -103,14 +112,25 @@ class IdentityProvider(Provider):
         return store
 
     @provide(scope=Scope.REQUEST)
-    def api_key_authenticator(self, store: ApiKeyStore, hasher: ApiKeyHasher, clock: Clock) -> ApiKeyAuthenticator:
+    def api_key_authenticator(
+        self, store: ApiKeyStore, hasher: ApiKeyHasher, clock: Clock
+    ) -> ApiKeyAuthenticator:
         return ApiKeyAuthenticator(store, hasher, clock)
 
     authorizer = provide(MatrixAuthorizer, scope=Scope.REQUEST, provides=Authorizer)
+    api_key_registry = provide(SqlApiKeyRegistry, scope=Scope.REQUEST, provides=ApiKeyRegistry)
+    create_api_key = provide(CreateApiKey, scope=Scope.REQUEST)
+    list_api_keys = provide(ListApiKeys, scope=Scope.REQUEST)
+    revoke_api_key = provide(RevokeApiKey, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def audit_log(self, session: AsyncSession, clock: Clock) -> AuditLog:
+        return SqlAuditLog(session, clock, request_id_var.get())
+
     authenticate = provide(Authenticate, scope=Scope.REQUEST)
 
     @provide(scope=Scope.REQUEST)
-    async def principal(self, request: Request[object, object, object], authenticate: Authenticate) -> Principal:
+    async def principal(self, request: Request, authenticate: Authenticate) -> Principal:  # type: ignore[type-arg]
         """The caller of this request; 401 problem details when it presents no valid credentials."""
         cached = request.scope.get("state", {}).get("canon_principal")
         if isinstance(cached, Principal):

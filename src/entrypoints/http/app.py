@@ -16,6 +16,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.ratelimit import RateLimitMiddleware
 from entrypoints.http.routes import route_handlers
 from entrypoints.http.routes.system import canon_version
 from entrypoints.observability import RequestContextMiddleware
@@ -63,7 +64,10 @@ def create_app(
                 "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
             }
         ),
-        tags=[Tag(name="system", description="Health, readiness and metadata")],
+        tags=[
+            Tag(name="system", description="Health, readiness and metadata"),
+            Tag(name="identity", description="Anonymous ids, the signed-in user, API keys"),
+        ],
     )
     static = create_static_files_router(
         path="/static/swagger-ui", directories=[_SWAGGER], include_in_schema=False, name="swagger-assets"
@@ -85,6 +89,8 @@ def create_app(
     setup_dishka(container, app)
     # Outermost, so that even responses the router makes itself (404, 405) carry a request id and
     # are logged; Litestar's own middleware only wraps matched routes.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestContextMiddleware(
+        RateLimitMiddleware(app.asgi_handler, container, per_minute=settings.rate_limit_per_minute)
+    )
     app.state.settings = settings
     return app

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models import ApiKey, User
 from application.identity.authenticate import MirroredUser
+from application.identity.key_ports import ApiKeyInfo
 from application.identity.permissions import Action
 from application.identity.ports import Claims, StoredApiKey
 from domain.ids import new_id
@@ -63,3 +64,57 @@ class SqlApiKeyStore:
 
     async def touch(self, api_key_id: str, at: datetime) -> None:
         await self._s.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=at))
+
+
+def _info(row: ApiKey) -> ApiKeyInfo:
+    known = {a.value for a in Action}
+    return ApiKeyInfo(
+        id=row.id,
+        creator_id=row.creator_id,
+        name=row.name,
+        prefix=row.prefix,
+        actions=frozenset(Action(a) for a in row.permissions or [] if a in known),
+        created_at=row.created_at,
+        created_by_user_id=row.created_by_user_id,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class SqlApiKeyRegistry:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, info: ApiKeyInfo, *, key_hash: str) -> None:
+        self._s.add(
+            ApiKey(
+                id=info.id,
+                creator_id=info.creator_id,
+                prefix=info.prefix,
+                key_hash=key_hash,
+                name=info.name,
+                permissions=sorted(a.value for a in info.actions),
+                created_by_user_id=info.created_by_user_id,
+                created_at=info.created_at,
+                expires_at=info.expires_at,
+            )
+        )
+        await self._s.flush()
+
+    async def list_for_creator(self, creator_id: str) -> list[ApiKeyInfo]:
+        rows = await self._s.scalars(
+            select(ApiKey)
+            .where(ApiKey.creator_id == creator_id)
+            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        )
+        return [_info(r) for r in rows]
+
+    async def get(self, creator_id: str, key_id: str) -> ApiKeyInfo | None:
+        row = await self._s.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.creator_id == creator_id))
+        return _info(row) if row is not None else None
+
+    async def revoke(self, key_id: str, at: datetime) -> None:
+        await self._s.execute(
+            update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=at)
+        )

@@ -8,7 +8,7 @@ from litestar.types import ControllerRouterHandler
 
 
 def route_handlers() -> list[ControllerRouterHandler]:
-    from entrypoints.http.routes import system
+    from entrypoints.http.routes import identity, system
 
-    handlers: list[ControllerRouterHandler] = [*system.HANDLERS]
+    handlers: list[ControllerRouterHandler] = [*system.HANDLERS, *identity.HANDLERS]
     return handlers
