@@ -39,6 +39,7 @@ from application.retrieval.fusion import RRF_K, candidate_pool
 from application.retrieval.ports import Embedding, IndexedChunk, SearchHit, VectorLayout, check_top_k
 
 DENSE = "dense"
+MEMORY = ":memory:"
 LEXICAL = "lexical"
 _POINT_NAMESPACE = uuid.UUID("5b0f7d4e-3f4c-4d8e-9a51-1c0b6f1e2a77")
 _UPSERT_BATCH = 256
@@ -70,7 +71,8 @@ class _LoopThread:
 
 class QdrantVectorIndex:
     """Give exactly one of `path` (embedded, on disk) or `url` (a server). `collection` names the
-    collection; use one per embedder, since a collection's layout cannot change in place."""
+    collection; use one per embedder, since a collection's layout cannot change in place.
+    ``path=":memory:"`` is embedded Qdrant without persistence (same search code, nothing kept)."""
 
     def __init__(
         self,
@@ -282,13 +284,16 @@ class QdrantVectorIndex:
             if self._client is None:
                 if self._embedded:
                     assert self._path is not None
-                    self._path.mkdir(parents=True, exist_ok=True)
+                    location = str(self._path)
+                    if location != MEMORY:
+                        self._path.mkdir(parents=True, exist_ok=True)
                     self._thread = _LoopThread(f"qdrant-embedded:{self._collection}")
-                    path = str(self._path)
 
                     async def create() -> AsyncQdrantClient:
                         # Created on the worker thread: embedded mode's SQLite handle is bound to it.
-                        return AsyncQdrantClient(path=path)
+                        if location == MEMORY:
+                            return AsyncQdrantClient(location=MEMORY)
+                        return AsyncQdrantClient(path=location)
 
                     try:
                         self._client = await self._thread.run(create())

@@ -1,0 +1,1 @@
+"""Embedder adapters: the offline lexical default and OpenAI embeddings."""
