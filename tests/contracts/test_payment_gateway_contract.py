@@ -56,6 +56,7 @@ def _register_payment_testkit() -> None:
 _register_payment_testkit()
 
 from payment_testkit.harness import NOW, GatewayHarness, WebhookCase  # noqa: E402
+from payment_testkit.lemonsqueezy_harness import LemonSqueezyHarness  # noqa: E402
 from payment_testkit.paddle_harness import PaddleHarness  # noqa: E402
 from payment_testkit.sandbox_harness import SandboxHarness  # noqa: E402
 from payment_testkit.stripe_harness import StripeHarness  # noqa: E402
@@ -383,5 +384,13 @@ class TestPaddlePaymentGateway(PaymentGatewayContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[GatewayHarness]:
         harness = PaddleHarness()
+        yield harness
+        await harness.aclose()
+
+
+class TestLemonSqueezyPaymentGateway(PaymentGatewayContract):
+    @pytest.fixture
+    async def harness(self) -> AsyncIterator[GatewayHarness]:
+        harness = LemonSqueezyHarness()
         yield harness
         await harness.aclose()

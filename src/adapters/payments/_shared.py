@@ -62,10 +62,15 @@ def purchase_reference(*metadata: Any) -> str | None:
 
 
 def parse_iso(value: Any, default: datetime) -> datetime:
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return default
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return default
+    parsed = parse_iso_or_none(value)
+    return default if parsed is None else parsed
+
+
+def parse_iso_or_none(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
