@@ -24,7 +24,7 @@ from domain.ids import new_id
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("canon_request_id", default=None)
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 _SECRETISH = re.compile(r"(secret|token|password|authorization|api_key|apikey|cookie)", re.IGNORECASE)
 
 
@@ -67,7 +67,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     # uvicorn's own access log would duplicate ours (and print query strings): silence it.
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
+    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

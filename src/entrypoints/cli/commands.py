@@ -6,9 +6,10 @@ import click
 
 
 def register(cli: click.Group) -> None:
-    from entrypoints.cli import db, serve
+    from entrypoints.cli import db, serve, users
 
     cli.add_command(db.db)
     cli.add_command(serve.serve)
     cli.add_command(serve.demo)
     cli.add_command(serve.worker)
+    cli.add_command(users.users)

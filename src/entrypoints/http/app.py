@@ -85,6 +85,7 @@ def create_app(
         on_shutdown=[close_container],
         lifespan=list(lifespan),
         debug=False,
+        logging_config=None,  # logging is ours (entrypoints/observability.py): one JSON line per event
     )
     setup_dishka(container, app)
     # Outermost, so that even responses the router makes itself (404, 405) carry a request id and
