@@ -733,6 +733,8 @@ class RepositoryContract:
             assert loaded is not None
             guard = ConversationGuard.of(loaded)
             assert await r.conversations.add_tokens(conversation.id, input_tokens=120, output_tokens=80)
+            with pytest.raises(InvalidInput):
+                await r.conversations.add_tokens(conversation.id, input_tokens=-5, output_tokens=0)
             loaded.archive(archived_at)
             assert await r.conversations.save(loaded, guard=guard)
             assert not await r.conversations.save(loaded, guard=guard)  # the row moved on

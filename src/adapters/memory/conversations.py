@@ -8,7 +8,7 @@ from datetime import datetime
 
 from adapters.memory.catalogue import missing_reference, require_users
 from adapters.memory.store import InMemorySession, copied
-from application.conversations.ports import DEFAULT_PAGE, ConversationGuard
+from application.conversations.ports import DEFAULT_PAGE, ConversationGuard, check_token_counts, page_size
 from application.errors import Conflict
 from domain.conversations import Conversation, ConversationStatus, MessageAllowance
 
@@ -69,6 +69,7 @@ class InMemoryConversationRepository:
             return True
 
     async def add_tokens(self, conversation_id: str, *, input_tokens: int, output_tokens: int) -> bool:
+        check_token_counts(input_tokens, output_tokens)
         async with self._session.atomic() as t:
             stored = t.conversations.get(conversation_id)
             if stored is None or stored.is_attributed:
@@ -93,7 +94,7 @@ class InMemoryConversationRepository:
             for c in (await self._session.tables()).conversations.values()
             if c.status is ConversationStatus.ACTIVE and c.expires_at <= now
         ]
-        return [copied(c) for c in sorted(found, key=lambda c: (c.expires_at, c.id))[:limit]]
+        return [copied(c) for c in sorted(found, key=lambda c: (c.expires_at, c.id))[: page_size(limit)]]
 
     async def list_ended_unattributed(
         self, ended_before: datetime, *, limit: int = DEFAULT_PAGE
@@ -103,7 +104,10 @@ class InMemoryConversationRepository:
             for c in (await self._session.tables()).conversations.values()
             if c.ended_at is not None and c.ended_at < ended_before and c.attributed_at is None
         ]
-        return [copied(c) for c in sorted(found, key=lambda c: (c.ended_at or ended_before, c.id))[:limit]]
+        return [
+            copied(c)
+            for c in sorted(found, key=lambda c: (c.ended_at or ended_before, c.id))[: page_size(limit)]
+        ]
 
     async def _page(
         self, owned: Callable[[Conversation], bool], *, limit: int, before_id: str | None
@@ -114,4 +118,4 @@ class InMemoryConversationRepository:
             if owned(c) and (before_id is None or c.id < before_id)
         ]
         found.sort(key=lambda c: c.id, reverse=True)
-        return [copied(c) for c in found[: max(1, min(limit, 200))]]
+        return [copied(c) for c in found[: page_size(limit)]]

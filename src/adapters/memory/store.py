@@ -63,7 +63,7 @@ class InMemoryStore:
 class InMemorySession:
     """One transaction over an ``InMemoryStore`` (the request's session, REQUEST-scoped)."""
 
-    def __init__(self, store: InMemoryStore, *, busy_timeout: float = 10.0) -> None:
+    def __init__(self, store: InMemoryStore, *, busy_timeout: float = 5.0) -> None:
         self._store = store
         self._busy_timeout = busy_timeout
         self._snapshot: Tables | None = None
@@ -78,7 +78,12 @@ class InMemorySession:
             try:
                 await asyncio.wait_for(self._store.lock.acquire(), self._busy_timeout)
             except TimeoutError:
-                raise Conflict("the store is busy; try again", code="concurrent-update") from None
+                # In a test this nearly always means another session of the same store was left
+                # open (not committed or rolled back) in the same task.
+                raise Conflict(
+                    "the in-memory store is held by another open transaction; commit or roll it back",
+                    code="concurrent-update",
+                ) from None
             self._snapshot = copy.deepcopy(self._store.tables)
         return self._store.tables
 

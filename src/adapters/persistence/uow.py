@@ -32,7 +32,7 @@ class SqlAlchemyUnitOfWork:
         try:
             await self._session.commit()
         except DBAPIError as exc:
-            await self._discard()
+            await self._abandon()
             if is_integrity_error(exc):
                 raise conflict_from(exc) from exc
             raise
@@ -53,7 +53,7 @@ class SqlAlchemyUnitOfWork:
             await self._session.flush()
         except DBAPIError as exc:
             # After a failed flush the transaction is unusable (PostgreSQL aborts it), so end it.
-            await self._discard()
+            await self._abandon()
             if is_integrity_error(exc):
                 raise conflict_from(exc) from exc
             raise
@@ -64,3 +64,11 @@ class SqlAlchemyUnitOfWork:
     async def _discard(self) -> None:
         self._hooks.clear()
         await self._session.rollback()
+
+    async def _abandon(self) -> None:
+        """Rollback after a failure: if the connection is gone too, the original error is the
+        one worth raising, so a failing rollback is only logged."""
+        try:
+            await self._discard()
+        except Exception:
+            logger.exception("rollback after a failed commit/flush failed too")

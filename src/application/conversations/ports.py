@@ -21,9 +21,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from application.errors import InvalidInput
 from domain.conversations import Conversation, ConversationStatus
 
 DEFAULT_PAGE = 50
+MAX_PAGE = 200
+
+
+def page_size(limit: int) -> int:
+    """Every list is bounded: ``limit`` is clamped to 1..MAX_PAGE."""
+    return max(1, min(limit, MAX_PAGE))
+
+
+def check_token_counts(input_tokens: int, output_tokens: int) -> None:
+    """Token usage is a non-negative integer count (a negative one would un-count usage)."""
+    for name, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
+        if type(value) is not int or value < 0:
+            raise InvalidInput(
+                "token counts are non-negative integers", errors={name: "must be an integer >= 0"}
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,13 +83,15 @@ class ConversationRepository(Protocol):
         ...
 
     async def add_tokens(self, conversation_id: str, *, input_tokens: int, output_tokens: int) -> bool:
-        """Add usage to the running totals unless the conversation is already attributed."""
+        """Add usage to the running totals unless the conversation is already attributed.
+        Negative counts are ``InvalidInput``."""
         ...
 
     async def list_for_user(
         self, user_id: str, *, limit: int = DEFAULT_PAGE, before_id: str | None = None
     ) -> list[Conversation]:
-        """``user_id``'s conversations (only those), newest first; ``before_id`` pages on."""
+        """``user_id``'s conversations (only those), newest first; ``before_id`` pages on
+        (keyset: pass the last id of the previous page). ``limit`` is clamped to 1..200."""
         ...
 
     async def list_for_anonymous(

@@ -48,13 +48,16 @@ async def execute_update(session: AsyncSession, statement: Executable) -> int:
 
 
 async def lock_row(session: AsyncSession, column: Any, row_id: str, *, what: str) -> None:
-    """``SELECT ... FOR UPDATE`` on one row, or ``NotFound``.
+    """``SELECT ... FOR NO KEY UPDATE`` on one row, or ``NotFound``.
 
     On PostgreSQL this serializes every transaction that locks the same row (they queue until
     the holder commits), which is how "never remove the last primary owner" survives two
-    concurrent removals. SQLite has no row locks and omits FOR UPDATE, but needs none: the
-    engine begins every transaction IMMEDIATE, so writing transactions run one at a time.
+    concurrent removals. NO KEY UPDATE rather than UPDATE: inserting a row that references the
+    locked one (a conversation of a chatbot whose owners are changing) takes a KEY SHARE lock,
+    which FOR UPDATE would make wait and FOR NO KEY UPDATE does not. SQLite has no row locks and
+    omits the clause, but needs none: the engine begins every transaction IMMEDIATE, so writing
+    transactions run one at a time.
     """
-    found = await session.scalar(select(column).where(column == row_id).with_for_update())
+    found = await session.scalar(select(column).where(column == row_id).with_for_update(key_share=True))
     if found is None:
         raise NotFound(f"{what} {row_id!r} does not exist", code=f"{what}-not-found")

@@ -22,7 +22,7 @@ from adapters.persistence.models import ChatbotVersion as VersionRow
 from adapters.persistence.models import Conversation as ConversationRow
 from adapters.persistence.repositories._support import atomic, execute_update, fresh
 from adapters.persistence.types import UTCDateTime
-from application.conversations.ports import DEFAULT_PAGE, ConversationGuard
+from application.conversations.ports import DEFAULT_PAGE, ConversationGuard, check_token_counts, page_size
 from domain.conversations import Conversation, ConversationStatus, MessageAllowance
 
 Row = ConversationRow
@@ -105,9 +105,8 @@ class SqlAlchemyConversationRepository:
         return _to_conversation(row) if row is not None else None
 
     async def get_for_update(self, conversation_id: str) -> Conversation | None:
-        row = await self._session.scalar(
-            fresh(select(Row).where(Row.id == conversation_id).with_for_update())
-        )
+        locked = select(Row).where(Row.id == conversation_id).with_for_update(key_share=True)
+        row = await self._session.scalar(fresh(locked))
         return _to_conversation(row) if row is not None else None
 
     async def consume_message(self, conversation_id: str, *, expected_used: int, at: datetime) -> bool:
@@ -129,8 +128,8 @@ class SqlAlchemyConversationRepository:
                 ended_at=case((completes, moment), else_=Row.ended_at),
             )
         )
-        async with atomic(self._session):
-            return await execute_update(self._session, statement) == 1
+        # No savepoint: this UPDATE cannot break a constraint, and it is on every message's path.
+        return await execute_update(self._session, statement) == 1
 
     async def save(self, conversation: Conversation, *, guard: ConversationGuard) -> bool:
         c = conversation
@@ -159,6 +158,7 @@ class SqlAlchemyConversationRepository:
             return await execute_update(self._session, statement) == 1
 
     async def add_tokens(self, conversation_id: str, *, input_tokens: int, output_tokens: int) -> bool:
+        check_token_counts(input_tokens, output_tokens)
         statement = (
             update(Row)
             .where(Row.id == conversation_id, Row.attributed_at.is_(None))
@@ -166,8 +166,7 @@ class SqlAlchemyConversationRepository:
                 input_tokens=Row.input_tokens + input_tokens, output_tokens=Row.output_tokens + output_tokens
             )
         )
-        async with atomic(self._session):
-            return await execute_update(self._session, statement) == 1
+        return await execute_update(self._session, statement) == 1
 
     async def list_for_user(
         self, user_id: str, *, limit: int = DEFAULT_PAGE, before_id: str | None = None
@@ -188,7 +187,7 @@ class SqlAlchemyConversationRepository:
                     Row.expires_at <= literal(now, UTCDateTime()),
                 )
                 .order_by(Row.expires_at, Row.id)
-                .limit(limit)
+                .limit(page_size(limit))
             )
         )
         return [_to_conversation(r) for r in rows]
@@ -207,7 +206,7 @@ class SqlAlchemyConversationRepository:
                     )
                 )
                 .order_by(Row.ended_at, Row.id)
-                .limit(limit)
+                .limit(page_size(limit))
             )
         )
         return [_to_conversation(r) for r in rows]
@@ -220,7 +219,5 @@ class SqlAlchemyConversationRepository:
         query = select(Row).where(owner)
         if before_id is not None:
             query = query.where(Row.id < before_id)
-        rows = await self._session.scalars(
-            fresh(query.order_by(Row.id.desc()).limit(max(1, min(limit, 200))))
-        )
+        rows = await self._session.scalars(fresh(query.order_by(Row.id.desc()).limit(page_size(limit))))
         return [_to_conversation(r) for r in rows]
