@@ -273,6 +273,22 @@ class RepositoryContract:
         async with db.unit() as r:
             assert await r.users.get_by_external_id("idp|ana") == stored
 
+    async def test_two_concurrent_first_sign_ins_make_one_user(self, db: Backend) -> None:
+        async def sign_in(email: str) -> User:
+            async with db.unit() as r:
+                stored = await r.users.upsert(replace(a_user("ana"), id=new_id(), email=email))
+                await asyncio.sleep(0.05)  # hold the transaction open so the two overlap
+                await r.uow.commit()
+                return stored
+
+        first, second = await asyncio.gather(sign_in("ana@one.example.com"), sign_in("ana@two.example.com"))
+        assert first.id == second.id
+        async with db.unit() as r:
+            stored = await r.users.get_by_external_id("idp|ana")
+        assert stored is not None
+        assert stored.id == first.id
+        assert stored.email in {"ana@one.example.com", "ana@two.example.com"}
+
     # creators ---------------------------------------------------------------------------------
     async def test_creator_round_trip_and_membership_listing_is_scoped(self, db: Backend) -> None:
         ana, bo, cy = a_user("ana"), a_user("bo"), a_user("cy")

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.persistence.integrity import conflict_from, is_integrity_error
 from adapters.persistence.models import Chatbot, ChatbotVersion, Conversation, Creator, CreatorUser, User
 from adapters.persistence.uow import SqlAlchemyUnitOfWork
 from application.errors import Conflict
@@ -168,3 +170,26 @@ async def test_hooks_are_dropped_by_a_rollback_and_by_a_failed_commit(session_fa
             await uow.commit()
         await uow.commit()
     assert ran == []
+
+
+class _DriverError(Exception):
+    def __init__(self, sqlstate: str, constraint_name: str | None = None) -> None:
+        super().__init__(f"driver error {sqlstate}")
+        self.sqlstate = sqlstate
+        self.constraint_name = constraint_name
+
+
+def test_a_lost_serialization_race_is_a_conflict_to_retry() -> None:
+    exc = DBAPIError("UPDATE ...", {}, _DriverError("40001"))
+    assert is_integrity_error(exc)
+    conflict = conflict_from(exc)
+    assert conflict.code == "concurrent-update"
+    assert conflict.extra == {}
+
+
+def test_other_constraints_get_a_generic_code_unless_the_caller_names_them() -> None:
+    exc = IntegrityError("INSERT ...", {}, _DriverError("23505", "uq_payout_idempotency_key"))
+    assert conflict_from(exc).code == "unique-violation"
+    assert conflict_from(exc, codes={"uq_payout_idempotency_key": "payout-exists"}).code == "payout-exists"
+    assert conflict_from(exc).extra == {"constraint": "uq_payout_idempotency_key"}
+    assert not is_integrity_error(DBAPIError("SELECT 1", {}, _DriverError("08006")))
