@@ -9,6 +9,7 @@ import msgspec
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Response, delete, get, post
 from litestar.datastructures import Cookie
+from litestar.params import JSONBody
 
 from application.errors import NotAuthenticated
 from application.identity.create_api_key import CreateApiKey, CreateApiKeyCommand
@@ -103,7 +104,10 @@ async def me(principal: FromDishka[Principal]) -> Me:
 )
 @inject
 async def create_api_key(
-    creator_id: str, data: NewApiKeyBody, principal: FromDishka[Principal], uc: FromDishka[CreateApiKey]
+    creator_id: str,
+    data: JSONBody[NewApiKeyBody],
+    principal: FromDishka[Principal],
+    uc: FromDishka[CreateApiKey],
 ) -> CreatedApiKeyOut:
     if principal.user_id is None:
         raise NotAuthenticated("sign in to create API keys", code="login-required")
