@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.vectors.qdrant_index import QdrantVectorIndex, point_id
-from application.errors import ServiceUnavailable
+from application.errors import ExternalServiceError, ServiceUnavailable
 from application.retrieval.fusion import candidate_pool, reciprocal_rank_fusion
 from application.retrieval.lexical import document_vector, query_vector
 from application.retrieval.ports import Embedding, IndexedChunk, VectorLayout
@@ -78,9 +78,10 @@ async def test_one_directory_is_opened_by_one_client_only(tmp_path: Path) -> Non
         await owner.close()
 
 
-async def test_embedded_work_does_not_block_the_event_loop(tmp_path: Path) -> None:
-    index = QdrantVectorIndex(path=tmp_path / "q")
+async def test_embedded_work_does_not_block_the_event_loop() -> None:
+    index = QdrantVectorIndex(path=":memory:")  # the same worker thread, without disk waits
     await index.ensure_collection(SPARSE)
+    await index.upsert([chunk(i, f"word{i % 50} common text number {i} " * 5) for i in range(3000)])
     ticks = 0
     done = asyncio.Event()
 
@@ -88,19 +89,21 @@ async def test_embedded_work_does_not_block_the_event_loop(tmp_path: Path) -> No
         nonlocal ticks
         while not done.is_set():
             ticks += 1
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.002)
 
     task = asyncio.create_task(ticker())
     try:
-        await index.upsert([chunk(i, f"word{i % 50} common text number {i}") for i in range(600)])
+        # Embedded sparse search scores every point in Python: tens of milliseconds at least.
+        hits = await index.search(
+            Embedding(sparse=query_vector(["common", "word7"])), source_ids={"s1"}, top_k=5
+        )
     finally:
         done.set()
         await task
-        count = await index.count()
         await index.close()
-    assert count == 600
-    # Had the upsert run on the event loop, the ticker could not have run in between.
-    assert ticks >= 20
+    assert len(hits) == 5
+    # Had the search run on the event loop, the ticker could not have run until it ended.
+    assert ticks >= 3
 
 
 async def test_hybrid_scores_equal_the_pure_fusion_function(tmp_path: Path) -> None:
@@ -132,8 +135,8 @@ async def test_hybrid_scores_equal_the_pure_fusion_function(tmp_path: Path) -> N
         await index.close()
 
 
-async def test_large_upserts_are_sent_in_batches_and_delete_file_is_exact(tmp_path: Path) -> None:
-    index = QdrantVectorIndex(path=tmp_path / "q")
+async def test_large_upserts_are_sent_in_batches_and_delete_file_is_exact() -> None:
+    index = QdrantVectorIndex(path=":memory:")
     await index.ensure_collection(SPARSE)
     try:
         await index.upsert([chunk(i, f"term{i}", file="big" if i < 300 else "small") for i in range(310)])
@@ -149,3 +152,31 @@ def test_exactly_one_of_path_or_url() -> None:
         QdrantVectorIndex()
     with pytest.raises(ValueError, match="exactly one"):
         QdrantVectorIndex(path="x", url="http://127.0.0.1:6333")
+
+
+async def test_in_memory_embedded_mode_keeps_nothing(tmp_path: Path) -> None:
+    first = QdrantVectorIndex(path=":memory:")
+    await first.ensure_collection(SPARSE)
+    await first.upsert([chunk(1, "ephemeral")])
+    assert await first.count() == 1
+    await first.close()
+    second = QdrantVectorIndex(path=":memory:")
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await second.count()
+    finally:
+        await second.close()
+    assert not (tmp_path / ":memory:").exists()
+
+
+@pytest.mark.filterwarnings("ignore:Failed to obtain server version")
+async def test_an_unreachable_server_is_an_external_service_error() -> None:
+    index = QdrantVectorIndex(url="http://127.0.0.1:9", timeout_seconds=2)
+    try:
+        with pytest.raises(ExternalServiceError) as failed:
+            await index.count()
+        assert failed.value.code == "vector-index-failed"
+    finally:
+        await index.close()
+    # The client checks the server version on a thread of its own; let it finish inside this test.
+    await asyncio.sleep(0.3)
