@@ -58,6 +58,7 @@ _register_payment_testkit()
 from payment_testkit.harness import NOW, GatewayHarness, WebhookCase  # noqa: E402
 from payment_testkit.lemonsqueezy_harness import LemonSqueezyHarness  # noqa: E402
 from payment_testkit.paddle_harness import PaddleHarness  # noqa: E402
+from payment_testkit.paypal_harness import PayPalHarness  # noqa: E402
 from payment_testkit.sandbox_harness import SandboxHarness  # noqa: E402
 from payment_testkit.stripe_harness import StripeHarness  # noqa: E402
 
@@ -392,5 +393,13 @@ class TestLemonSqueezyPaymentGateway(PaymentGatewayContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[GatewayHarness]:
         harness = LemonSqueezyHarness()
+        yield harness
+        await harness.aclose()
+
+
+class TestPayPalPaymentGateway(PaymentGatewayContract):
+    @pytest.fixture
+    async def harness(self) -> AsyncIterator[GatewayHarness]:
+        harness = PayPalHarness()
         yield harness
         await harness.aclose()

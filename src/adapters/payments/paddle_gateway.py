@@ -72,6 +72,7 @@ from paddle_billing.Resources.Transactions.Operations.Price import (
 from paddle_billing.Undefined import Undefined
 
 from adapters.payments._shared import load_json_object, obj, parse_iso, purchase_reference, text
+from application.errors import InvalidInput
 from application.payments.amounts import normalize_currency, parse_minor_units
 from application.payments.errors import (
     CaptureNotSupported,
@@ -380,9 +381,8 @@ def _normalize(payload: dict[str, Any], now: datetime) -> WebhookEvent:
             )
         if kind in ("adjustment.created", "adjustment.updated"):
             return _adjustment_event(base, data)
-    except Exception as exc:  # amounts that are not minor-unit strings: not Paddle's format
-        if isinstance(exc, WebhookPayloadInvalid):
-            raise
+    except (InvalidInput, KeyError, TypeError, ValueError, AttributeError) as exc:
+        # amounts that are not minor-unit strings, shapes that are not Paddle's
         raise WebhookPayloadInvalid(f"The Paddle {kind} payload cannot be read: {exc}") from exc
     return WebhookEvent(**base, type=WebhookEventType.IGNORED)
 
