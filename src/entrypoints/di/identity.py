@@ -13,13 +13,19 @@ from adapters.identity.api_key_hasher import HmacApiKeyHasher
 from adapters.identity.jwt_verifier import JwksTokenVerifier
 from adapters.identity.local_issuer import LocalTokenIssuer
 from adapters.persistence.repositories.audit import SqlAuditLog
-from adapters.persistence.repositories.identity import SqlApiKeyRegistry, SqlApiKeyStore, SqlUserMirror
+from adapters.persistence.repositories.identity import (
+    SqlAnonymousActivity,
+    SqlApiKeyRegistry,
+    SqlApiKeyStore,
+    SqlUserMirror,
+)
 from adapters.persistence.repositories.roles import SqlRoleResolver
 from adapters.ratelimit.memory_limiter import InMemoryRateLimiter
 from adapters.ratelimit.redis_limiter import RedisRateLimiter
 from application.identity.api_keys import ApiKeyAuthenticator
 from application.identity.authenticate import ApiKeyUsage, Authenticate, Credentials, UserMirror
 from application.identity.authorizer import MatrixAuthorizer
+from application.identity.claim_anonymous_activity import AnonymousActivity, ClaimAnonymousActivity
 from application.identity.create_api_key import CreateApiKey
 from application.identity.key_ports import ApiKeyRegistry
 from application.identity.list_api_keys import ListApiKeys
@@ -122,6 +128,8 @@ class IdentityProvider(Provider):
     create_api_key = provide(CreateApiKey, scope=Scope.REQUEST)
     list_api_keys = provide(ListApiKeys, scope=Scope.REQUEST)
     revoke_api_key = provide(RevokeApiKey, scope=Scope.REQUEST)
+    anonymous_activity = provide(SqlAnonymousActivity, scope=Scope.REQUEST, provides=AnonymousActivity)
+    claim_anonymous_activity = provide(ClaimAnonymousActivity, scope=Scope.REQUEST)
 
     @provide(scope=Scope.REQUEST)
     def audit_log(self, session: AsyncSession, clock: Clock) -> AuditLog:

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.models import ApiKey, User
+from adapters.persistence.models import AnonymousClaim, ApiKey, Conversation, User
 from application.identity.authenticate import MirroredUser
 from application.identity.key_ports import ApiKeyInfo
 from application.identity.permissions import Action
@@ -118,3 +118,29 @@ class SqlApiKeyRegistry:
         await self._s.execute(
             update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=at)
         )
+
+
+class SqlAnonymousActivity:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def claim(self, anonymous_id: str, user_id: str, at: datetime) -> str:
+        insert = postgresql.insert if self._s.bind.dialect.name == "postgresql" else sqlite.insert
+        await self._s.execute(
+            insert(AnonymousClaim)
+            .values(id=new_id(), anonymous_id=anonymous_id, user_id=user_id, claimed_at=at)
+            .on_conflict_do_nothing(index_elements=[AnonymousClaim.anonymous_id])
+        )
+        owner = await self._s.scalar(
+            select(AnonymousClaim.user_id).where(AnonymousClaim.anonymous_id == anonymous_id)
+        )
+        assert owner is not None
+        return owner
+
+    async def move_conversations(self, anonymous_id: str, user_id: str) -> int:
+        result = await self._s.execute(
+            update(Conversation)
+            .where(Conversation.anonymous_id == anonymous_id, Conversation.user_id.is_(None))
+            .values(user_id=user_id)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

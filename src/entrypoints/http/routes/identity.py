@@ -12,6 +12,10 @@ from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 
 from application.errors import NotAuthenticated
+from application.identity.claim_anonymous_activity import (
+    ClaimAnonymousActivity,
+    ClaimAnonymousActivityCommand,
+)
 from application.identity.create_api_key import CreateApiKey, CreateApiKeyCommand
 from application.identity.key_ports import ApiKeyInfo
 from application.identity.list_api_keys import ListApiKeys, ListApiKeysQuery
@@ -145,4 +149,18 @@ async def revoke_api_key(
     return _key_out(info)
 
 
-HANDLERS = [issue_anonymous_id, me, create_api_key, list_api_keys, revoke_api_key]
+class ClaimOut(msgspec.Struct):
+    anonymous_id: str
+    conversations_claimed: int
+
+
+@post("/v1/me/claim", tags=["identity"], summary="Claim what I did before signing in", status_code=200)
+@inject
+async def claim(principal: FromDishka[Principal], uc: FromDishka[ClaimAnonymousActivity]) -> ClaimOut:
+    """Signed in, and still carrying the signed anonymous id (header or cookie) used before:
+    the conversations started with it become this account's, exactly once."""
+    result = await uc(ClaimAnonymousActivityCommand(principal=principal))
+    return ClaimOut(anonymous_id=result.anonymous_id, conversations_claimed=result.conversations_claimed)
+
+
+HANDLERS = [issue_anonymous_id, me, claim, create_api_key, list_api_keys, revoke_api_key]
