@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domain.roles import ChatbotOwnerRole
 
 
-def _contract() -> ModuleType:
+def _harness() -> ModuleType:
     # Loaded by path: an installed SDK ships a top-level ``tests`` package that shadows ours.
-    name = "repositories_contract"
+    name = "repository_harness"
     if name not in sys.modules:
-        path = Path(__file__).parents[2] / "contracts" / "test_repositories_contract.py"
+        path = Path(__file__).parents[2] / "contracts" / "repository_harness.py"
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None
         assert spec.loader is not None
@@ -36,7 +36,7 @@ def _contract() -> ModuleType:
 async def test_an_owner_change_blocks_new_conversations_only_on_sqlite(
     backend: str, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    c = _contract()
+    c = _harness()
     db = c.SqlBackend(engine, session_factory)
     assert await db.is_empty()
     world = await c.build_world(db)
