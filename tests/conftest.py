@@ -179,31 +179,44 @@ def fresh_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
         _pg_drop_database(name)
 
 
+_cleanup_scripts: dict[str, str] = {}
+
+
+def _cleanup_script(engine: AsyncEngine) -> str:
+    """The DELETE script for this dialect, compiled once per session."""
+    dialect = engine.dialect
+    if dialect.name not in _cleanup_scripts:
+        statements: list[Executable] = []
+        for table in Base.metadata.sorted_tables:
+            for fk in table.foreign_key_constraints:
+                if fk.use_alter:
+                    values: dict[str, Any] = {column.name: None for column in fk.columns}
+                    # Keep onupdate columns (updated_at) as they are: this is cleanup, not an update.
+                    values |= {c.name: c for c in table.columns if c.onupdate is not None}
+                    statements.append(update(table).values(values))
+        statements += [delete(table) for table in reversed(Base.metadata.sorted_tables)]
+        _cleanup_scripts[dialect.name] = ";\n".join(
+            str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
+            for statement in statements
+        )
+    return _cleanup_scripts[dialect.name]
+
+
 async def empty_all_tables(engine: AsyncEngine) -> None:
-    """Deletes every row of every model table (not ``alembic_version``), children first.
+    """Deletes every row of every model table (not ``alembic_version``), children first, in
+    one transaction and one round trip.
 
     Foreign keys declared with ``use_alter`` close cycles (chatbot.current_version_id), so they
     are cleared first; the rest of the tables are deleted in reverse dependency order.
     """
-    statements: list[Executable] = []
-    for table in Base.metadata.sorted_tables:
-        for fk in table.foreign_key_constraints:
-            if fk.use_alter:
-                statements.append(update(table).values({column.name: None for column in fk.columns}))
-    statements += [delete(table) for table in reversed(Base.metadata.sorted_tables)]
-    if engine.dialect.name == "postgresql":
-        script = ";\n".join(
-            str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
-            for statement in statements
-        )
-        async with engine.connect() as conn:
-            # One round trip: asyncpg runs a multi-statement script as one implicit transaction.
-            raw = await conn.get_raw_connection()
-            await raw.driver_connection.execute(script)  # type: ignore[union-attr]
-        return
-    async with engine.begin() as conn:
-        for statement in statements:
-            await conn.execute(statement)
+    script = _cleanup_script(engine)
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        if engine.dialect.name == "postgresql":
+            # asyncpg runs a multi-statement script as one implicit transaction.
+            await raw.execute(script)  # type: ignore[union-attr]
+        else:
+            await raw.executescript(f"BEGIN IMMEDIATE;\n{script};\nCOMMIT;")  # type: ignore[union-attr]
 
 
 @pytest.fixture
