@@ -4,10 +4,12 @@ without trusting their shape, and mapping transport failures to application erro
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from application.errors import InvalidInput
 from application.payments.errors import WebhookPayloadInvalid
 from application.payments.ports import PURCHASE_REFERENCE_KEY
 
@@ -74,3 +76,13 @@ def parse_iso_or_none(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@contextmanager
+def payload_reading(processor: str) -> Iterator[None]:
+    """A verified body whose values are not what the processor sends (an unknown currency, an
+    amount that is not an amount) is `WebhookPayloadInvalid`, not a 422 about our input."""
+    try:
+        yield
+    except InvalidInput as exc:
+        raise WebhookPayloadInvalid(f"The {processor} webhook payload cannot be read: {exc.message}") from exc

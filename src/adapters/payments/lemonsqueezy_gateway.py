@@ -37,6 +37,7 @@ from adapters.payments._shared import (
     obj,
     parse_iso,
     parse_iso_or_none,
+    payload_reading,
     purchase_reference,
     text,
 )
@@ -175,7 +176,8 @@ class LemonSqueezyPaymentGateway:
         if not constant_time_equal(hmac_sha256_hex(secret, raw_body), signature.lower()):
             raise WebhookSignatureInvalid("The Lemon Squeezy signature does not match the body.")
         payload = load_json_object(raw_body)
-        return _normalize(payload, "ls_" + hashlib.sha256(raw_body).hexdigest()[:40], now)
+        with payload_reading("Lemon Squeezy"):
+            return _normalize(payload, "ls_" + hashlib.sha256(raw_body).hexdigest()[:40], now)
 
     # -- orders and refunds ------------------------------------------------------------------
 

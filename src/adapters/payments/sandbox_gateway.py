@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.payments import sandbox_events
-from adapters.payments._shared import load_json_object
+from adapters.payments._shared import load_json_object, payload_reading
 from adapters.payments.sandbox_ledger import SandboxLedger
 from application.payments.amounts import PercentagePlusFixedFee
 from application.payments.errors import (
@@ -249,7 +249,8 @@ class SandboxPaymentGateway:
         secret = require_secret(self._secret, "sandbox")
         header = require_header(headers, SIGNATURE_HEADER)
         verify_timestamped(header, raw_body, secret, now=now, tolerance=self._tolerance)
-        return sandbox_events.normalize(load_json_object(raw_body))
+        with payload_reading("sandbox"):
+            return sandbox_events.normalize(load_json_object(raw_body))
 
     async def deliver_pending(self) -> int:
         """Sends the webhooks the outbox holds (refunds, disputes, payouts); returns how many

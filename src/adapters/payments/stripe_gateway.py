@@ -42,7 +42,14 @@ from typing import Any
 
 import stripe
 
-from adapters.payments._shared import integer, load_json_object, obj, purchase_reference, text
+from adapters.payments._shared import (
+    integer,
+    load_json_object,
+    obj,
+    payload_reading,
+    purchase_reference,
+    text,
+)
 from application.payments.amounts import normalize_currency, round_half_up
 from application.payments.errors import (
     CaptureNotSupported,
@@ -177,7 +184,8 @@ class StripePaymentGateway:
         except ValueError as exc:
             raise WebhookPayloadInvalid("The Stripe webhook body is not a snapshot event.") from exc
         check_timestamp(from_unix(_signed_timestamp(header)), now, self._tolerance)
-        return await self._normalize(load_json_object(raw_body))
+        with payload_reading("Stripe"):
+            return await self._normalize(load_json_object(raw_body))
 
     async def _normalize(self, payload: dict[str, Any]) -> WebhookEvent:
         event_id, kind, created = text(payload, "id"), text(payload, "type"), integer(payload, "created")

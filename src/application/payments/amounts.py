@@ -7,8 +7,9 @@ whatever each processor speaks on the wire.
   `parse_decimal`, strict in both directions, so a value that would lose a minor unit is an
   error instead of a silent rounding.
 
-The number of decimals of a currency is its ISO 4217 exponent (`currency_exponent`): 0 for yen,
-won and the CFA francs, 3 for the Gulf dinars, 2 for nearly everything else. Floats never appear.
+The number of decimals of a currency is its ISO 4217 exponent (`currency_exponent`, from the
+domain's table): 0 for yen, won and the CFA francs, 3 for the Gulf dinars, 2 for nearly everything
+else. Floats never appear.
 """
 
 from __future__ import annotations
@@ -18,53 +19,25 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from application.errors import InvalidInput
+from domain.errors import InvalidValue
+from domain.money import Currency
 
-_ZERO_DECIMAL = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "ISK",
-        "JPY",
-        "KMF",
-        "KRW",
-        "PYG",
-        "RWF",
-        "UGX",
-        "UYI",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
-_THREE_DECIMAL = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
-_FOUR_DECIMAL = frozenset(["CLF", "UYW"])
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MINOR_STRING = re.compile(r"^-?[0-9]+$")
 _DECIMAL_STRING = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
 def normalize_currency(code: str) -> str:
-    """The upper-case ISO 4217 code; processors differ in case (Stripe ``usd``, Paddle ``USD``)."""
-    value = code.strip().upper() if isinstance(code, str) else ""
-    if not _CURRENCY.match(value):
-        raise InvalidInput("A currency is a three-letter ISO 4217 code.", errors={"currency": repr(code)})
-    return value
+    """The upper-case ISO 4217 code; processors differ in case (Stripe ``usd``, Paddle ``USD``).
+    Unknown codes are refused (the table is the domain's, `domain.money.Currency`)."""
+    try:
+        return Currency(code.strip() if isinstance(code, str) else code).code
+    except InvalidValue as exc:
+        raise InvalidInput("A currency is an ISO 4217 code.", errors={"currency": repr(code)}) from exc
 
 
 def currency_exponent(currency: str) -> int:
     """How many decimals the currency's minor unit has (ISO 4217)."""
-    code = normalize_currency(currency)
-    if code in _ZERO_DECIMAL:
-        return 0
-    if code in _THREE_DECIMAL:
-        return 3
-    if code in _FOUR_DECIMAL:
-        return 4
-    return 2
+    return Currency(normalize_currency(currency)).exponent
 
 
 def format_decimal(amount_minor: int, currency: str, *, decimals: int | None = None) -> str:

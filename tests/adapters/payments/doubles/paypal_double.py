@@ -65,10 +65,20 @@ def _id() -> str:
     return uuid.uuid4().hex[:17].upper()
 
 
+_SIGNING_KEYS: list[rsa.RSAPrivateKey] = []
+
+
+def _signing_key() -> rsa.RSAPrivateKey:
+    # one key per test session: generating 2048-bit keys per test would dominate the run time
+    if not _SIGNING_KEYS:
+        _SIGNING_KEYS.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return _SIGNING_KEYS[0]
+
+
 class PayPalDouble(HttpDouble):
     def __init__(self) -> None:
         super().__init__()
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._key = _signing_key()
         self._token = f"A21AA{uuid.uuid4().hex}"
         self.orders: dict[str, dict[str, Any]] = {}
         self.captures: dict[str, dict[str, Any]] = {}
