@@ -140,9 +140,12 @@ class VectorIndexContract:
 
     async def test_empty_source_set_returns_nothing(self, fresh: OpenIndex) -> None:
         index = await fresh(HYBRID)
+        await index.upsert([])
         await index.upsert([chunk("a", "audience growth", dense=[1, 0, 0, 0])])
         assert await index.search(ask("audience", dense=[1, 0, 0, 0]), source_ids=set(), top_k=5) == []
         assert await index.search(ask("audience"), source_ids=[], top_k=5) == []
+        with pytest.raises(InvalidInput):  # a bare string would silently mean its characters
+            await index.search(ask("audience"), source_ids="src-a", top_k=5)
 
     async def test_upsert_is_idempotent_and_the_last_write_wins(self, fresh: OpenIndex) -> None:
         index = await fresh(SPARSE)
@@ -233,6 +236,9 @@ class VectorIndexContract:
         ]
         dense_only = await index.search(ask(dense=[1, 0.1, 0, 0]), source_ids={"src-a"}, top_k=1)
         assert [h.chunk_id for h in dense_only] == ["sem"]
+        # A question with no words left is a dense search, scored by cosine like one.
+        [wordless] = await index.search(ask("", dense=[1, 0, 0, 0]), source_ids={"src-a"}, top_k=1)
+        assert (wordless.chunk_id, wordless.score) == ("sem", pytest.approx(1.0, rel=1e-4))
 
     async def test_hybrid_query_fuses_both_rankings(self, fresh: OpenIndex) -> None:
         index = await fresh(HYBRID)

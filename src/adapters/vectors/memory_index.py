@@ -21,6 +21,8 @@ from application.retrieval.ports import (
     SparseVector,
     VectorLayout,
     check_top_k,
+    search_scope,
+    searchable,
 )
 
 FloatArray = npt.NDArray[np.float32]
@@ -62,11 +64,13 @@ class InMemoryVectorIndex:
 
     async def search(self, query: Embedding, *, source_ids: Collection[str], top_k: int) -> list[SearchHit]:
         check_top_k(top_k)
+        allowed = search_scope(source_ids)
         layout = self._require_layout()
         layout.check_query(query)
-        allowed = set(source_ids)
-        if not allowed:
+        usable = searchable(query)
+        if not allowed or usable is None:
             return []
+        query = usable
         rankings: list[list[tuple[str, float]]] = []
         fusing = query.dense is not None and query.sparse is not None
         depth = candidate_pool(top_k) if fusing else top_k
@@ -108,7 +112,9 @@ class InMemoryVectorIndex:
             if not holders:
                 del self._postings[term]
 
-    def _dense_ranking(self, vector: list[float], allowed: set[str], depth: int) -> list[tuple[str, float]]:
+    def _dense_ranking(
+        self, vector: list[float], allowed: frozenset[str], depth: int
+    ) -> list[tuple[str, float]]:
         ids = [cid for cid in self._dense if self._chunks[cid].source_id in allowed]
         if not ids:
             return []
@@ -116,7 +122,9 @@ class InMemoryVectorIndex:
         scores = matrix @ _unit(vector)
         return _top([(cid, float(s)) for cid, s in zip(ids, scores, strict=True)], depth)
 
-    def _sparse_ranking(self, vector: SparseVector, allowed: set[str], depth: int) -> list[tuple[str, float]]:
+    def _sparse_ranking(
+        self, vector: SparseVector, allowed: frozenset[str], depth: int
+    ) -> list[tuple[str, float]]:
         corpus_size = len(self._sparse)
         scores: dict[str, float] = {}
         for term, weight in zip(vector.indices, vector.values, strict=True):

@@ -39,6 +39,8 @@ from application.retrieval.ports import (
     SparseVector,
     VectorLayout,
     check_top_k,
+    search_scope,
+    searchable,
 )
 
 _UPSERT_BATCH = 100  # chunk text rides along as metadata; 100 stays far below the 2 MB request cap
@@ -114,11 +116,14 @@ class PineconeVectorIndex:
 
     async def search(self, query: Embedding, *, source_ids: Collection[str], top_k: int) -> list[SearchHit]:
         check_top_k(top_k)
+        allowed = search_scope(source_ids)
         layout = await self._require_layout()
         layout.check_query(query)
-        if not source_ids:
+        usable = searchable(query)
+        if not allowed or usable is None:
             return []
-        scope = {"source_id": {"$in": sorted(set(source_ids))}}
+        query = usable
+        scope = {"source_id": {"$in": sorted(allowed)}}
         fusing = query.dense is not None and query.sparse is not None
         depth = candidate_pool(top_k) if fusing else top_k
         rankings: list[list[tuple[str, float, dict[str, Any]]]] = []

@@ -36,7 +36,15 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from adapters.vectors._payload import last_write_wins, to_hit, to_payload
 from application.errors import Conflict, ExternalServiceError, ServiceUnavailable
 from application.retrieval.fusion import RRF_K, candidate_pool
-from application.retrieval.ports import Embedding, IndexedChunk, SearchHit, VectorLayout, check_top_k
+from application.retrieval.ports import (
+    Embedding,
+    IndexedChunk,
+    SearchHit,
+    VectorLayout,
+    check_top_k,
+    search_scope,
+    searchable,
+)
 
 DENSE = "dense"
 MEMORY = ":memory:"
@@ -155,14 +163,15 @@ class QdrantVectorIndex:
 
     async def search(self, query: Embedding, *, source_ids: Collection[str], top_k: int) -> list[SearchHit]:
         check_top_k(top_k)
+        allowed = search_scope(source_ids)
         layout = await self._require_layout()
         layout.check_query(query)
-        dense = query.dense
-        sparse = query.sparse if query.sparse is not None and len(query.sparse) > 0 else None
-        if not source_ids or (dense is None and sparse is None):
+        usable = searchable(query)
+        if not allowed or usable is None:
             return []
+        dense, sparse = usable.dense, usable.sparse
         scope = models.Filter(
-            must=[models.FieldCondition(key="source_id", match=models.MatchAny(any=sorted(set(source_ids))))]
+            must=[models.FieldCondition(key="source_id", match=models.MatchAny(any=sorted(allowed)))]
         )
         sparse_query = (
             models.SparseVector(indices=list(sparse.indices), values=list(sparse.values))

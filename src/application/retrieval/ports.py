@@ -241,6 +241,24 @@ class VectorIndex(Protocol):
     async def count(self, *, file_id: str | None = None, source_id: str | None = None) -> int: ...
 
 
+def search_scope(source_ids: Collection[str]) -> frozenset[str]:
+    """The sources a search may return chunks of. A bare string is refused: it is a collection of
+    characters, and searching the sources "a", "b", "c" instead of "abc" would fail silently."""
+    if isinstance(source_ids, str | bytes):
+        raise InvalidInput(
+            "source_ids must be a collection of ids, not one string.", errors={"source_ids": "str"}
+        )
+    return frozenset(source_ids)
+
+
+def searchable(query: Embedding) -> Embedding | None:
+    """The query without an empty sparse part (a question of only unknown or no words), or None
+    when nothing searchable is left. Every adapter treats such a query the same way."""
+    if query.sparse is not None and len(query.sparse) == 0:
+        return Embedding(dense=query.dense) if query.dense is not None else None
+    return query
+
+
 def check_top_k(top_k: int) -> None:
     """Every adapter refuses the same out-of-range `top_k` the same way."""
     if not 1 <= top_k <= MAX_TOP_K:
