@@ -406,6 +406,39 @@ class RepositoryContract:
             ]
             assert await r.chatbots.get_by_slug("seth-again") is None
 
+    async def test_becoming_a_creator_chatbot_needs_one_free_persona(self, db: Backend) -> None:
+        world = await build_world(db)
+        partner = a_creator("partner", world.user)
+        both = {world.creator.id: ChatbotOwnerRole.PRIMARY_OWNER, partner.id: ChatbotOwnerRole.PRIMARY_OWNER}
+        board, board_history = a_chatbot("board", world.user, both, ChatbotType.ADVISOR_BOARD)
+        solo, solo_history = a_chatbot(
+            "partner-bot", world.user, {partner.id: ChatbotOwnerRole.PRIMARY_OWNER}, ChatbotType.FRAMEWORK
+        )
+        at = T0 + timedelta(hours=1)
+        async with db.unit() as r:
+            await r.creators.add(partner)
+            await r.chatbots.add(board, board_history.versions[0])
+            await r.chatbots.add(solo, solo_history.versions[0])
+            with pytest.raises(Conflict) as caught:
+                await r.chatbots.append_version(board_history.publish(a_config(), at=at, by=world.user.id))
+            assert caught.value.code == "creator-chatbot-needs-persona"
+            await r.chatbots.remove_owner(board.id, partner.id)
+            with pytest.raises(Conflict) as caught:  # the creator already has its CREATOR chatbot
+                await r.chatbots.append_version(
+                    (await r.chatbots.list_versions(board.id)).publish(a_config(), at=at, by=world.user.id)
+                )
+            assert caught.value.code == "creator-chatbot-exists"
+            await r.chatbots.append_version(solo_history.publish(a_config(), at=at, by=world.user.id))
+            await r.uow.commit()
+        async with db.unit() as r:
+            stored = await r.chatbots.get_creator_chatbot(partner.id)
+            assert stored is not None
+            assert (stored.id, stored.type) == (solo.id, ChatbotType.CREATOR)
+            board_versions = (
+                await r.chatbots.list_versions(board.id)
+            ).versions  # refused publishes left nothing
+            assert [(v.id, v.deactivated_at) for v in board_versions] == [(board.current_version_id, None)]
+
     async def test_versions_are_append_only(self, db: Backend) -> None:
         world = await build_world(db)
         later = T0 + timedelta(hours=2)
