@@ -9,6 +9,7 @@ def area_providers() -> list[Provider]:
     from dishka.integrations.litestar import LitestarProvider
 
     from entrypoints.di.identity import IdentityProvider
+    from entrypoints.di.repositories import RepositoryProvider
 
-    providers: list[Provider] = [LitestarProvider(), IdentityProvider()]
+    providers: list[Provider] = [LitestarProvider(), RepositoryProvider(), IdentityProvider()]
     return providers

@@ -27,7 +27,7 @@ class SqlUserMirror:
             "last_name": claims.last_name,
             "username": claims.username,
         }
-        insert = postgresql.insert if self._s.bind.dialect.name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if self._s.get_bind().dialect.name == "postgresql" else sqlite.insert
         # ON CONFLICT keeps two first requests of the same new user from racing into a 500
         stmt = insert(User).values(id=new_id(), clerk_id=claims.subject, **values)
         changed = {k: v for k, v in values.items() if v}
@@ -125,7 +125,7 @@ class SqlAnonymousActivity:
         self._s = session
 
     async def claim(self, anonymous_id: str, user_id: str, at: datetime) -> str:
-        insert = postgresql.insert if self._s.bind.dialect.name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if self._s.get_bind().dialect.name == "postgresql" else sqlite.insert
         await self._s.execute(
             insert(AnonymousClaim)
             .values(id=new_id(), anonymous_id=anonymous_id, user_id=user_id, claimed_at=at)

@@ -72,7 +72,7 @@ class SqlRoleResolver:
     async def _membership(self, principal: Principal, creator_ids: list[str]) -> dict[str, Role]:
         """The principal's member role in each of ``creator_ids`` it belongs to."""
         if principal.kind is PrincipalKind.API_KEY:
-            return {principal.creator_id: Role.CREATOR_OWNER} if principal.creator_id in creator_ids else {}  # type: ignore[dict-item]
+            return {principal.creator_id: Role.CREATOR_OWNER} if principal.creator_id in creator_ids else {}
         if principal.kind is not PrincipalKind.USER or not creator_ids:
             return {}
         rows = await self._s.execute(
