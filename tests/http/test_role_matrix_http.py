@@ -351,8 +351,8 @@ async def test_every_operation_against_every_role(client: Client, sign_in: Any, 
             allowed = is_allowed(op.action, persona.roles)
             if allowed == refused or r.status_code >= 500:
                 wrong.append(
-                    f"{op.method} {op.path} as {persona.name}: expected {'allow' if allowed else 'deny'}, got "
-                    f"{r.status_code} {code}"
+                    f"{op.method} {op.path} as {persona.name}: "
+                    f"expected {'allow' if allowed else 'deny'}, got {r.status_code} {code}"
                 )
     assert calls >= len(OPERATIONS) * 3
     assert not wrong, "\n".join(wrong)
