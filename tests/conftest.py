@@ -125,12 +125,13 @@ def _require_postgres() -> None:
     """Fails (never skips) when the PostgreSQL server cannot be reached."""
     global _pg_reachable
     if _pg_reachable is None:
+        reason = ""
         try:
             run_blocking(lambda: _pg_admin("SELECT 1"))
-            _pg_reachable = True
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            _pg_reachable = False
             reason = f"{type(exc).__name__}: {exc}"
+        _pg_reachable = not reason
+        if reason:
             pytest.fail(
                 f"PostgreSQL is unreachable at {make_url(_pg_server_url()).render_as_string()} ({reason}). "
                 "Start it (scripts/services) or set CANON_TEST_BACKENDS=sqlite to run SQLite only.",

@@ -10,6 +10,7 @@ an enforced ``ON DELETE CASCADE`` would empty the children of a dropped parent; 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.persistence.engine import create_engine, is_sqlite
+from adapters.persistence.engine import create_engine, is_sqlite, read_only
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -61,17 +62,46 @@ async def current_revision(url: str | URL) -> str | None:
     """The revision the database is at, or None for an empty (unmigrated) database."""
     engine = create_engine(url)
     try:
-        async with engine.connect() as conn:
+        async with read_only(engine).connect() as conn:
             return await conn.run_sync(_current)
     finally:
         await engine.dispose()
 
 
 async def schema_is_current(engine: AsyncEngine) -> bool:
-    """True when the database behind ``engine`` is at the newest revision."""
-    async with engine.connect() as conn:
+    """True when the database behind ``engine`` is at the newest revision. Reads only, so on
+    SQLite it never queues behind a writer."""
+    async with read_only(engine).connect() as conn:
         heads = await conn.run_sync(lambda sync: set(MigrationContext.configure(sync).get_current_heads()))
     return heads == set(head_revisions())
+
+
+async def autogenerate_revision(
+    url: str | URL, message: str, *, rev_id: str | None = None, version_path: str | Path | None = None
+) -> Path:
+    """Writes a new revision with the difference between the models and the database at
+    ``url`` (which must be at head) and returns its path. Review the file before committing it:
+    renames come out as drop + add, and data migrations are never generated."""
+    written: list[Path] = []
+
+    def action(cfg: Config) -> None:
+        if version_path is not None:
+            locations = [str(MIGRATIONS_DIR / "versions"), str(version_path)]
+            cfg.set_main_option("version_locations", os.pathsep.join(locations))
+        script = command.revision(
+            cfg,
+            message=message,
+            autogenerate=True,
+            rev_id=rev_id,
+            version_path=str(version_path) if version_path is not None else None,
+        )
+        scripts = script if isinstance(script, list) else [script]
+        written.extend(Path(s.path) for s in scripts if s is not None)
+
+    await _run(url, action)
+    if len(written) != 1:
+        raise MigrationError(f"expected one new revision file, got {len(written)}")
+    return written[0]
 
 
 def _current(sync_conn: Connection) -> str | None:

@@ -3,8 +3,11 @@ schema they build is exactly the one the ORM models describe."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -15,6 +18,7 @@ from adapters.persistence.autogen import CONTEXT_OPTIONS
 from adapters.persistence.engine import create_engine
 from adapters.persistence.migrate import (
     alembic_config,
+    autogenerate_revision,
     current_revision,
     downgrade,
     head_revisions,
@@ -130,6 +134,28 @@ async def test_schema_is_current_only_at_head(fresh_db_url: str, engine: AsyncEn
         assert not await schema_is_current(fresh)
     finally:
         await fresh.dispose()
+
+
+def test_plain_alembic_commands_work_without_a_shared_connection(tmp_path: Path) -> None:
+    # The env.py path used by the `alembic` command line: it opens its own engine.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    command.upgrade(alembic_config(url), "head")
+    assert asyncio.run(current_revision(url)) == head_revisions()[0]
+    command.downgrade(alembic_config(url), "base")
+    assert asyncio.run(current_revision(url)) is None
+
+
+async def test_autogenerate_against_head_finds_nothing_to_do(db_url: str, tmp_path: Path) -> None:
+    path = await autogenerate_revision(db_url, "nothing", rev_id="9999", version_path=tmp_path)
+    source = path.read_text()
+    upgrade_body = source.split("def upgrade() -> None:")[1].split("def downgrade")[0]
+    assert path.parent == tmp_path
+    code = [
+        line.strip()
+        for line in upgrade_body.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert code == ["pass"]
 
 
 def test_every_constraint_and_index_has_a_stable_name_that_fits_postgresql() -> None:
