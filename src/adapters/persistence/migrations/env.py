@@ -1,11 +1,14 @@
-"""Alembic environment. Normally driven by ``adapters.persistence.migrate``, which passes an
-open connection in ``config.attributes["connection"]``; without one (plain ``alembic`` command
-line with ``-x``-less config) it opens its own async engine from ``sqlalchemy.url``.
+"""Alembic environment.
+
+Normally driven by ``adapters.persistence.migrate``, which passes an open connection in
+``config.attributes["connection"]``; without one (the ``alembic`` command line, or
+``alembic.command`` called with ``migrate.alembic_config(url)``) it opens its own async engine
+from ``sqlalchemy.url``.
 
 Migration files must run unchanged on SQLite and PostgreSQL: ``render_as_batch`` makes
 autogenerate emit ``batch_alter_table`` blocks (a table rebuild on SQLite, plain ALTERs on
 PostgreSQL), and project column types are rendered as the plain SQLAlchemy types they emit
-(see ``adapters.persistence.autogen``) so revision files never import application code that may change later.
+(see ``adapters.persistence.autogen``), so revision files never import application code.
 """
 
 from __future__ import annotations
