@@ -373,6 +373,8 @@ class TestSandboxPaymentGateway(PaymentGatewayContract):
         await harness.aclose()
 
 
+# the SDK hands httpx its form body as raw ``data=``, which httpx deprecates
+@pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")
 class TestStripePaymentGateway(PaymentGatewayContract):
     @pytest.fixture
     async def harness(self) -> AsyncIterator[GatewayHarness]:

@@ -246,7 +246,8 @@ class LemonSqueezyPaymentGateway:
             extra = {"status": response.status_code}
             if response.status_code == 404:
                 raise PaymentNotFound(f"Lemon Squeezy: {detail}", extra=extra)
-            if response.status_code < 500 and response.status_code != 429:
+            # 401/403 are our configuration, 429 and 5xx the processor's: retryable, not a refusal
+            if response.status_code < 500 and response.status_code not in (401, 403, 429):
                 raise PaymentProcessorRejected(f"Lemon Squeezy refused: {detail}", extra=extra)
             raise PaymentProcessorUnavailable(f"Lemon Squeezy failed: {detail}", extra=extra)
         return _json(response)

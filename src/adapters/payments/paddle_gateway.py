@@ -317,7 +317,8 @@ class PaddlePaymentGateway:
             extra = {"processor_code": exc.error_code, "status": status}
             if status == 404:
                 raise PaymentNotFound(f"Paddle: {exc.detail}", extra=extra) from exc
-            if status is not None and 400 <= status < 500 and status != 429:
+            # 401/403 are our configuration, 429 and 5xx Paddle's: retryable, not a refusal
+            if status is not None and 400 <= status < 500 and status not in (401, 403, 429):
                 raise PaymentProcessorRejected(f"Paddle refused: {exc.detail}", extra=extra) from exc
             raise PaymentProcessorUnavailable(f"Paddle failed: {exc.detail}", extra=extra) from exc
         except InvalidArgumentException as exc:

@@ -405,7 +405,8 @@ def _raise_for(status: int, body: Mapping[str, Any]) -> NoReturn:
     extra: dict[str, object] = {"status": status, "processor_code": issues[0] if issues else body.get("name")}
     if status == 404:
         raise PaymentNotFound(f"PayPal: {message}", extra=extra)
-    if 400 <= status < 500 and status != 429:
+    # 401/403 are our configuration, 429 and 5xx PayPal's: retryable, not a refusal
+    if 400 <= status < 500 and status not in (401, 403, 429):
         raise PaymentProcessorRejected(f"PayPal refused: {message} {issues}".strip(), extra=extra)
     raise PaymentProcessorUnavailable(f"PayPal failed: {message}", extra=extra)
 

@@ -56,7 +56,7 @@ def event(kind: str, resource_type: str, resource: dict[str, Any]) -> bytes:
 
 
 def money(amount: int, currency: str, key: str = "currency_code") -> dict[str, str]:
-    return {key: currency, "value": decimal(amount)}
+    return {key: currency, "value": decimal(amount, currency)}
 
 
 class PayPalHarness(GatewayHarness):

@@ -94,7 +94,7 @@ class StripeHarness(GatewayHarness):
             ("checkout.session", "checkout.session.completed"),
             ("transfer", "transfer.created"),
         ):
-            payloads[kind] = _dump(_event(kind, vendor_fixture("stripe", name)))
+            payloads[kind] = dump(stripe_event(kind, vendor_fixture("stripe", name)))
         return payloads
 
     def breakdown(self, request: CheckoutRequest) -> tuple[int | None, int | None]:
@@ -117,8 +117,8 @@ class StripeHarness(GatewayHarness):
                 status="complete" if paid else "expired",
                 payment_status="paid" if paid else "unpaid",
             )
-            return _dump(
-                _event("checkout.session.completed" if paid else "checkout.session.expired", session)
+            return dump(
+                stripe_event("checkout.session.completed" if paid else "checkout.session.expired", session)
             )
         if case.type == T.REFUNDED:
             assert case.refund_amount_minor is not None
@@ -132,7 +132,7 @@ class StripeHarness(GatewayHarness):
                 payment_intent=case.external_payment_id,
                 status="succeeded",
             )
-            return _dump(_event("refund.created", refund))
+            return dump(stripe_event("refund.created", refund))
         if case.type in (T.CHARGEBACK_OPENED, T.CHARGEBACK_WON, T.CHARGEBACK_LOST):
             dispute = vendor_fixture("stripe", "dispute")
             status = {T.CHARGEBACK_OPENED: "needs_response", T.CHARGEBACK_WON: "won"}.get(case.type, "lost")
@@ -145,7 +145,7 @@ class StripeHarness(GatewayHarness):
                 status=status,
             )
             kind = "charge.dispute.created" if case.type == T.CHARGEBACK_OPENED else "charge.dispute.closed"
-            return _dump(_event(kind, dispute))
+            return dump(stripe_event(kind, dispute))
         transfer = vendor_fixture("stripe", "transfer")
         failed = case.type == T.PAYOUT_FAILED
         transfer.update(
@@ -156,7 +156,7 @@ class StripeHarness(GatewayHarness):
             amount_reversed=case.amount_minor if failed else 0,
             reversed=failed,
         )
-        return _dump(_event("transfer.reversed" if failed else "transfer.created", transfer))
+        return dump(stripe_event("transfer.reversed" if failed else "transfer.created", transfer))
 
     def idempotency_keys(self, operation: str) -> list[str]:
         path = {
@@ -172,7 +172,7 @@ class StripeHarness(GatewayHarness):
         self.double.stop()
 
 
-def _event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def stripe_event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     event = copy.deepcopy(vendor_fixture("stripe", "event"))
     event.update(
         id=f"evt_{uuid.uuid4().hex[:24]}", type=kind, created=int(NOW.timestamp()), data={"object": data}
@@ -180,5 +180,5 @@ def _event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _dump(value: dict[str, Any]) -> bytes:
+def dump(value: dict[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()

@@ -34,19 +34,27 @@ from payment_testkit.doubles.http_double import DoubleError, HttpDouble, Recorde
 STAMP = "2026-03-02T11:58:00Z"
 UNCLAIMED_DOMAIN = "@unclaimed.example"
 CLIENT_ID, CLIENT_SECRET = "canon-paypal-client", "canon-paypal-secret"
+NO_DECIMALS = {"HUF", "JPY", "TWD"}
 
 
-def paypal_fee(amount: int) -> int:
-    """PayPal's standard US rate on a two-decimal amount: 3.49% + 0.49."""
-    return int((Decimal(amount) * Decimal("0.0349")).to_integral_value(rounding=ROUND_HALF_UP)) + 49
+def _places(currency: str) -> int:
+    return 0 if currency in NO_DECIMALS else 2
 
 
-def cents(value: str) -> int:
-    return int((Decimal(value) * 100).to_integral_value())
+def paypal_fee(amount: int, currency: str = "USD") -> int:
+    """PayPal's standard US rate: 3.49% + 0.49 (no fixed part where PayPal writes no decimals)."""
+    fixed = 49 if _places(currency) == 2 else 0
+    return int((Decimal(amount) * Decimal("0.0349")).to_integral_value(rounding=ROUND_HALF_UP)) + fixed
 
 
-def decimal(amount: int) -> str:
-    return f"{Decimal(amount) / 100:.2f}"
+def cents(value: str, currency: str = "USD") -> int:
+    """A PayPal decimal string in minor units (two decimals, none for HUF, JPY, TWD)."""
+    return int(Decimal(value).scaleb(_places(currency)).to_integral_value())
+
+
+def decimal(amount: int, currency: str = "USD") -> str:
+    places = _places(currency)
+    return f"{Decimal(amount).scaleb(-places):.{places}f}"
 
 
 def _error(status: int, name: str, issue: str, message: str = "") -> DoubleError:
@@ -173,7 +181,7 @@ class PayPalDouble(HttpDouble):
     def set_refunded(self, capture_id: str, amount: int) -> None:
         with self.lock:
             capture = self.captures[capture_id]
-            full = amount >= cents(capture["amount"]["value"])
+            full = amount >= cents(capture["amount"]["value"], capture["amount"]["currency_code"])
             capture["status"] = "REFUNDED" if full else "PARTIALLY_REFUNDED"
 
     # -- endpoints ---------------------------------------------------------------------------
@@ -204,11 +212,12 @@ class PayPalDouble(HttpDouble):
         try:
             (unit,) = body["purchase_units"]
             amount = unit["amount"]
-            cents(amount["value"])
+            cents(amount["value"], amount["currency_code"])
             context = body["payment_source"]["paypal"]["experience_context"]
         except (KeyError, ValueError, TypeError) as exc:
             raise _error(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER", str(exc)) from exc
-        if body.get("intent") != "CAPTURE" or not re.fullmatch(r"\d+\.\d\d", amount["value"]):
+        pattern = r"\d+" if _places(amount["currency_code"]) == 0 else r"\d+\.\d\d"
+        if body.get("intent") != "CAPTURE" or not re.fullmatch(pattern, amount["value"]):
             raise _error(
                 422, "UNPROCESSABLE_ENTITY", "DECIMAL_PRECISION", "intent CAPTURE and 2 decimals here"
             )
@@ -261,20 +270,20 @@ class PayPalDouble(HttpDouble):
                 422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED", "Payer has not yet approved the Order"
             )
         unit = order["purchase_units"][0]
-        amount = cents(unit["amount"]["value"])
         currency = unit["amount"]["currency_code"]
-        fee = paypal_fee(amount)
+        amount = cents(unit["amount"]["value"], currency)
+        fee = paypal_fee(amount, currency)
         capture_id = _id()
         capture = {
             "id": capture_id,
             "status": "COMPLETED",
-            "amount": {"currency_code": currency, "value": decimal(amount)},
+            "amount": {"currency_code": currency, "value": decimal(amount, currency)},
             "final_capture": True,
             "seller_protection": {"status": "ELIGIBLE", "dispute_categories": ["ITEM_NOT_RECEIVED"]},
             "seller_receivable_breakdown": {
-                "gross_amount": {"currency_code": currency, "value": decimal(amount)},
-                "paypal_fee": {"currency_code": currency, "value": decimal(fee)},
-                "net_amount": {"currency_code": currency, "value": decimal(amount - fee)},
+                "gross_amount": {"currency_code": currency, "value": decimal(amount, currency)},
+                "paypal_fee": {"currency_code": currency, "value": decimal(fee, currency)},
+                "net_amount": {"currency_code": currency, "value": decimal(amount - fee, currency)},
             },
             "custom_id": unit.get("custom_id"),
             "links": [
@@ -315,24 +324,27 @@ class PayPalDouble(HttpDouble):
             raise _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
         order = self.orders[capture["_order"]]
         refunds = order["purchase_units"][0]["payments"]["refunds"]
-        total = cents(capture["amount"]["value"])
-        already = sum(cents(r["amount"]["value"]) for r in refunds if r["status"] == "COMPLETED")
+        currency = capture["amount"]["currency_code"]
+        total = cents(capture["amount"]["value"], currency)
+        already = sum(cents(r["amount"]["value"], currency) for r in refunds if r["status"] == "COMPLETED")
         if already >= total:
             raise _error(422, "UNPROCESSABLE_ENTITY", "CAPTURE_FULLY_REFUNDED")
         body = request.json() if request.body else {}
         requested = (body or {}).get("amount")
-        amount = cents(requested["value"]) if requested else total - already
+        amount = cents(requested["value"], currency) if requested else total - already
         if amount <= 0 or already + amount > total:
             raise _error(422, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED")
-        currency = capture["amount"]["currency_code"]
         refund = {
             "id": _id(),
             "status": "COMPLETED",
-            "amount": {"currency_code": currency, "value": decimal(amount)},
+            "amount": {"currency_code": currency, "value": decimal(amount, currency)},
             "seller_payable_breakdown": {
-                "gross_amount": {"currency_code": currency, "value": decimal(amount)},
-                "net_amount": {"currency_code": currency, "value": decimal(amount)},
-                "total_refunded_amount": {"currency_code": currency, "value": decimal(already + amount)},
+                "gross_amount": {"currency_code": currency, "value": decimal(amount, currency)},
+                "net_amount": {"currency_code": currency, "value": decimal(amount, currency)},
+                "total_refunded_amount": {
+                    "currency_code": currency,
+                    "value": decimal(already + amount, currency),
+                },
             },
             "links": [
                 {
@@ -368,7 +380,7 @@ class PayPalDouble(HttpDouble):
         batch_id = _id()
         items = []
         for item in body["items"]:
-            cents(item["amount"]["value"])
+            cents(item["amount"]["value"], item["amount"]["currency"])
             unclaimed = str(item["receiver"]).endswith(UNCLAIMED_DOMAIN)
             items.append(
                 {
