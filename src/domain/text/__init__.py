@@ -1,0 +1,1 @@
+"""Text rules: tokens (the unit revenue is attributed by) and chunking."""
