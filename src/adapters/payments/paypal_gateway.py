@@ -30,6 +30,9 @@ from typing import Any, NoReturn
 
 import httpx
 import requests
+from apimatic_core.exceptions.auth_validation_exception import (  # type: ignore[import-untyped]
+    AuthValidationException,
+)
 from paypalserversdk.api_helper import APIHelper
 from paypalserversdk.configuration import Configuration, Environment, Server
 from paypalserversdk.exceptions.api_exception import ApiException
@@ -389,6 +392,8 @@ class PayPalPaymentGateway:
             _raise_for(exc.response_code, detail)
         except ApiException as exc:
             raise PaymentProcessorUnavailable(f"PayPal failed ({exc.response_code}).") from exc
+        except AuthValidationException as exc:
+            raise PaymentProcessorUnavailable("PayPal did not grant an access token.") from exc
         except requests.RequestException as exc:
             raise PaymentProcessorUnavailable(f"PayPal could not be reached: {exc}") from exc
         body = APIHelper.to_dictionary(response.body)

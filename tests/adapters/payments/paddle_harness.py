@@ -40,6 +40,14 @@ def notification(kind: str, data: dict[str, Any], *, occurred_at: datetime = NOW
     }
 
 
+def paddle_headers(body: bytes, secret: str, at: datetime) -> dict[str, str]:
+    """``Paddle-Signature: ts=<unix>;h1=<hex HMAC-SHA256 of "{ts}:{body}">``, computed here
+    independently of the SDK."""
+    timestamp = int(at.timestamp())
+    digest = hmac.new(secret.encode(), f"{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"Paddle-Signature": f"ts={timestamp};h1={digest}", "Content-Type": "application/json"}
+
+
 def dump(value: dict[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
@@ -92,10 +100,7 @@ class PaddleHarness(GatewayHarness):
         return self._make(secret)
 
     def sign(self, body: bytes, *, secret: str | None = None, at: datetime = NOW) -> dict[str, str]:
-        key = (SECRET if secret is None else secret).encode()
-        timestamp = int(at.timestamp())
-        digest = hmac.new(key, f"{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
-        return {self.signature_header: f"ts={timestamp};h1={digest}", "Content-Type": "application/json"}
+        return paddle_headers(body, SECRET if secret is None else secret, at)
 
     def vendor_payloads(self) -> dict[str, bytes]:
         """Every notification entity of Paddle's SDK fixtures, as Paddle wraps it for delivery."""
