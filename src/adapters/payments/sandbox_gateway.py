@@ -195,6 +195,8 @@ class SandboxPaymentGateway:
         A checkout completes once; an expired one can only fail.
         """
         now = self._clock.now()
+        # signed webhooks are the only way these reach Canon: refuse before booking anything
+        require_secret(self._secret, "sandbox")
         async with self._lock:
             record = self._require("checkouts", checkout_id)
             if record["status"] != "open":
@@ -337,6 +339,8 @@ class SandboxPaymentGateway:
     async def open_dispute(self, external_payment_id: str, *, reason: str = "fraudulent") -> WebhookDelivery:
         """Simulates the buyer's bank opening a chargeback on the whole payment."""
         now = self._clock.now()
+        # signed webhooks are the only way these reach Canon: refuse before booking anything
+        require_secret(self._secret, "sandbox")
         async with self._lock:
             payment = self._require("payments", external_payment_id)
             if payment["status"] == "failed":
@@ -359,6 +363,8 @@ class SandboxPaymentGateway:
 
     async def resolve_dispute(self, external_dispute_id: str, *, won: bool) -> WebhookDelivery:
         now = self._clock.now()
+        # signed webhooks are the only way these reach Canon: refuse before booking anything
+        require_secret(self._secret, "sandbox")
         async with self._lock:
             dispute = self._require("disputes", external_dispute_id)
             if dispute["status"] != "needs_response":

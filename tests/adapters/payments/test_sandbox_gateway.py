@@ -22,6 +22,7 @@ from application.payments.errors import (
     PaymentNotFound,
     PaymentProcessorRejected,
     PaymentProcessorUnavailable,
+    WebhookEndpointDisabled,
     WebhookTimestampOutOfTolerance,
 )
 from application.payments.ports import (
@@ -292,3 +293,16 @@ async def test_the_httpx_deliverer_posts_the_exact_delivery() -> None:
     with pytest.raises(PaymentProcessorUnavailable):
         # the endpoint is gone: a transport failure, kept for retry by the caller
         await HttpxWebhookDeliverer(f"{base_url}/v1/webhooks/sandbox", timeout_seconds=1).deliver(delivery)
+
+
+async def test_without_a_secret_nothing_is_booked(tmp_path: Path) -> None:
+    gateway = SandboxPaymentGateway(
+        public_base_url="http://127.0.0.1:8000",
+        webhook_secret="",
+        clock=FakeClock(NOW),
+        ledger=SandboxLedger(),
+    )
+    checkout = await gateway.create_checkout(request())
+    with pytest.raises(WebhookEndpointDisabled):
+        await gateway.complete(checkout.external_checkout_id, succeed=True)
+    assert gateway.checkout(checkout.external_checkout_id).status == "open"
