@@ -12,7 +12,9 @@ from collections.abc import Mapping
 class ApplicationError(Exception):
     code: str = "application-error"
 
-    def __init__(self, message: str, *, code: str | None = None, extra: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, extra: Mapping[str, object] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -25,7 +27,9 @@ class InvalidInput(ApplicationError):
 
     code = "invalid-input"
 
-    def __init__(self, message: str, *, errors: Mapping[str, str] | None = None, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, errors: Mapping[str, str] | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message, code=code)
         self.errors: dict[str, str] = dict(errors or {})
 
