@@ -340,14 +340,17 @@ def conclusion(results: Sequence[SizeResult], budget_ms: float) -> str:
     per_chunk = float((sizes @ p50) / (sizes @ sizes))  # least squares through the origin
     limit = int(budget_ms / per_chunk) if per_chunk > 0 else 0
     ratios = p50 / sizes
-    if len(results) < 2 or ratios.max() / ratios.min() < 1.5:
-        growth = "about linearly"
+    if len(results) < 2:
+        growth = "with the corpus size (one size measured: pass several --sizes to see how)"
+    elif ratios.max() / ratios.min() < 1.5:
+        growth = "about linearly with the corpus"
     else:
         growth = "faster than linearly" if ratios[-1] > ratios[0] else "less than linearly"
+        growth += " with the corpus"
     largest = results[-1]
     books = limit * 220 / 100_000
     return (
-        f"Embedded Qdrant's lexical search time grows {growth} with the corpus (median about "
+        f"Embedded Qdrant's lexical search time grows {growth} (median about "
         f"{per_chunk * 1000:.0f} ms per 1,000 chunks here; {p50[-1]:,.0f} ms at {largest.size:,}), so within "
         f"a {budget_ms:.0f} ms retrieval budget per chat turn it serves up to about {limit:,} chunks "
         f"(~{books:.1f} books of 100k words at ~220 words a chunk). Past that, use a Qdrant server "
