@@ -19,8 +19,9 @@ point) and a full load at start-up. So by default the store is built without per
 (``:memory:``) to keep the 50k run to a few minutes; ``--storage disk`` builds it on disk as the
 application does and adds ingest throughput and reopen time measured on disk.
 
-The corpus helpers (`generate_corpus`, `generate_queries`, `CorpusChunk`) are reusable by other
-benchmarks. Numbers are for the machine it runs on; the closing sentence is derived from them.
+The corpus helpers (`generate_corpus`, `generate_queries`, `documents`, `embed_chunks`) are
+reusable by other benchmarks. Numbers are for the machine it runs on; the closing sentence is
+derived from them.
 """
 
 from __future__ import annotations
@@ -164,6 +165,24 @@ def generate_queries(
         take = rng.choice(len(words), size=int(rng.integers(3, 7)), replace=False)
         queries.append(BenchQuery(text=" ".join(words[int(t)] for t in sorted(take)), source_ids=scope))
     return queries
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusDocument:
+    source_id: str
+    file_id: str
+    text: str
+
+
+def documents(corpus: Sequence[CorpusChunk]) -> list[CorpusDocument]:
+    """The corpus as whole files (chunk texts joined by blank lines, in order), for benchmarks
+    that start from documents and chunk them themselves."""
+    parts: dict[tuple[str, str], list[str]] = {}
+    for chunk in corpus:
+        parts.setdefault((chunk.source_id, chunk.file_id), []).append(chunk.text)
+    return [
+        CorpusDocument(source_id=s, file_id=f, text="\n\n".join(texts)) for (s, f), texts in parts.items()
+    ]
 
 
 def batches(items: Sequence[CorpusChunk], size: int) -> Iterator[Sequence[CorpusChunk]]:
