@@ -348,3 +348,42 @@ class TestPineconeVectorIndex(VectorIndexContract):
             await index.close()
         for double in doubles:
             double.stop()
+
+
+class TestMirroredQdrantVectorIndex(VectorIndexContract):
+    """The embedded default: Qdrant on disk, searches served by the in-memory mirror."""
+
+    @pytest.fixture
+    async def open_index(self, tmp_path: Path) -> AsyncIterator[OpenIndex]:
+        from adapters.vectors.mirrored_index import MirroredVectorIndex
+
+        opened: list[MirroredVectorIndex] = []
+
+        async def make(layout: VectorLayout) -> VectorIndex:
+            index = MirroredVectorIndex(QdrantVectorIndex(path=tmp_path / f"mirrored-{len(opened)}"))
+            opened.append(index)
+            return index
+
+        yield make
+        for index in opened:
+            await index.close()
+
+
+async def test_the_mirror_is_warmed_from_disk_after_a_restart(tmp_path: Path) -> None:
+    from adapters.vectors.mirrored_index import MirroredVectorIndex
+
+    first = MirroredVectorIndex(QdrantVectorIndex(path=tmp_path / "q"))
+    await first.ensure_collection(SPARSE)
+    await first.upsert(
+        [chunk("c1", "pricing strategy for publishers"), chunk("c2", "podcast growth tactics")]
+    )
+    await first.close()
+    second = MirroredVectorIndex(QdrantVectorIndex(path=tmp_path / "q"))
+    await second.ensure_collection(SPARSE)
+    try:
+        assert await second.count() == 2
+        hits = await second.search(ask("pricing"), source_ids={"src-a"}, top_k=5)
+        assert [h.chunk_id for h in hits][:1] == ["c1"]
+        assert hits[0].text == "pricing strategy for publishers"
+    finally:
+        await second.close()

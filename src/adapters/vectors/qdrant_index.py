@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,8 +37,10 @@ from adapters.vectors._payload import last_write_wins, to_hit, to_payload
 from application.errors import Conflict, ExternalServiceError, ServiceUnavailable
 from application.retrieval.fusion import RRF_K, candidate_pool
 from application.retrieval.ports import (
+    ChunkPayload,
     Embedding,
     IndexedChunk,
+    SparseVector,
     SearchHit,
     VectorLayout,
     check_top_k,
@@ -232,6 +234,34 @@ class QdrantVectorIndex:
         flt = _match(file_id=file_id, source_id=source_id)
         result = await self._call(lambda c: c.count(self._collection, count_filter=flt, exact=True))
         return int(result.count)
+
+    async def scan(self, *, batch_size: int = 1000) -> AsyncIterator[list[IndexedChunk]]:
+        """Every stored chunk with its vectors, in batches (to warm a read mirror at start-up)."""
+        await self._require_layout()
+        offset: Any = None
+        while True:
+            points, offset = await self._call(
+                lambda c, o=offset: c.scroll(  # type: ignore[misc]
+                    self._collection, limit=batch_size, offset=o, with_payload=True, with_vectors=True
+                )
+            )
+            batch: list[IndexedChunk] = []
+            for point in points:
+                hit = to_hit(point.payload or {}, 0.0)
+                vectors = point.vector if isinstance(point.vector, dict) else {}
+                raw_sparse = vectors.get(LEXICAL)
+                dense = vectors.get(DENSE)
+                sparse = (
+                    SparseVector(indices=list(raw_sparse.indices), values=list(raw_sparse.values))
+                    if raw_sparse is not None
+                    else None
+                )
+                fields = {name: getattr(hit, name) for name in ChunkPayload.__dataclass_fields__}
+                batch.append(IndexedChunk(**fields, embedding=Embedding(dense=dense, sparse=sparse)))
+            if batch:
+                yield batch
+            if offset is None:
+                return
 
     async def close(self) -> None:
         if self._client is not None:
