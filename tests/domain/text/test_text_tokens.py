@@ -43,3 +43,21 @@ def test_known_counts_pin_the_tokenizer() -> None:
 
 def test_tokenize_gives_lowercase_terms_without_punctuation() -> None:
     assert tokenize("Purple Cow, 2nd edition: É!") == ["purple", "cow", "2", "nd", "edition", "é"]
+
+
+@given(texts)
+def test_counts_are_bounded_by_words_and_characters(text: str) -> None:
+    # every whitespace-separated word is at least one token, and no token is shorter than a character
+    normal = unicodedata.normalize("NFC", text)
+    assert len(normal.split()) <= count_tokens(text) <= len("".join(normal.split()))
+
+
+def test_english_prose_counts_like_a_bpe_tokenizer() -> None:
+    prose = (
+        "It was the best of times, it was the worst of times, it was the age of wisdom, it was the "
+        "age of foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the "
+        "season of Light, it was the season of Darkness, it was the spring of hope, it was the "
+        "winter of despair, we had everything before us, we had nothing before us."
+    )
+    ratio = count_tokens(prose) / len(prose.split())
+    assert 1.1 <= ratio <= 1.5
