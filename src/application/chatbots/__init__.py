@@ -1,0 +1,1 @@
+"""Chatbots: configuration versions, owners, discovery, intake."""
