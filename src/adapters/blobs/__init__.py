@@ -1,0 +1,1 @@
+"""Blob stores: a local directory (the embedded default) and S3-compatible object storage."""

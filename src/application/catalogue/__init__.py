@@ -1,0 +1,1 @@
+"""The catalogue: creators and their members, sources and their shares, uploaded files."""

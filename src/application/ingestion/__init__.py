@@ -1,0 +1,1 @@
+"""Ingestion: turning an uploaded file into stored, embedded, searchable chunks."""
