@@ -1,0 +1,224 @@
+"""SendMessage: one chat turn, streamed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.chat.model_port import AnswerModel, AnswerRequest, ChatTurn
+from application.chat.pricing import ModelPricing
+from application.chatbots.ports import ChatbotRepository
+from application.conversations import turn_building as build
+from application.conversations.chat_ports import ChatLog, ConversationFiles, SourceDirectory, UserKnowledge
+from application.conversations.ports import ConversationGuard, ConversationRepository
+from application.conversations.turn_stream import PreparedTurn, TurnRecorder
+from application.errors import Conflict, InvalidInput, NotFound
+from application.identity.permissions import Action
+from application.identity.ports import Authorizer
+from application.identity.principal import Principal, Resource
+from application.ports.clock import Clock
+from application.ports.uow import UnitOfWork
+from application.retrieval.ports import Embedder, SearchHit, VectorIndex
+from domain.chatbots import ChatbotType, ChatbotVersion
+from domain.conversations import Conversation, ConversationStatus
+
+MAX_QUESTION_CHARS = 8_000
+DEFAULT_CONVERSATION_TOKEN_CAP = 50_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendMessageCommand:
+    principal: Principal
+    conversation_id: str
+    content: str
+
+
+class SendMessage:
+    """Answers one user message from the conversation's pinned chatbot version.
+
+    - Refused with 409 before anything is spent when the conversation is not ACTIVE
+      (``conversation-completed``/``-archived``/...), has expired (``conversation-expired``,
+      and the expiry is saved), has no allowance left (``message-allowance-exhausted``), has
+      used its token cap (``conversation-token-cap-reached``; the version's, else 50k), or the
+      user used their daily cap (``daily-token-cap-reached``).
+    - The message is reserved first with a guarded update in its own short transaction: of
+      concurrent sends for the last message exactly one wins; the others get 409
+      ``message-conflict`` (or ``message-allowance-exhausted``) and never call the model.
+    - Retrieval searches only the version's sources (its selection, or its owners' sources).
+    - The prompt: the version's system prompt, the user's visible unexpired context, attached
+      files, the history trimmed to a token budget, the retrieved chunks numbered for citation.
+    - When the answer completes, one transaction stores both messages (attribution and
+      generation context on the answer), source usage per source (tokens of its chunks in the
+      context), the conversation's and the user's daily token counts and the call's cost.
+    - A failed or cancelled answer gives the reserved message back and records nothing.
+    """
+
+    def __init__(
+        self,
+        conversations: ConversationRepository,
+        chatbots: ChatbotRepository,
+        chat_log: ChatLog,
+        knowledge: UserKnowledge,
+        files: ConversationFiles,
+        directory: SourceDirectory,
+        embedder: Embedder,
+        index: VectorIndex,
+        model: AnswerModel,
+        pricing: ModelPricing,
+        authorizer: Authorizer,
+        clock: Clock,
+        uow: UnitOfWork,
+    ) -> None:
+        self._conversations = conversations
+        self._chatbots = chatbots
+        self._log = chat_log
+        self._knowledge = knowledge
+        self._files = files
+        self._directory = directory
+        self._embedder = embedder
+        self._index = index
+        self._model = model
+        self._pricing = pricing
+        self._authorizer = authorizer
+        self._clock = clock
+        self._uow = uow
+
+    async def __call__(self, command: SendMessageCommand) -> TurnRecorder:
+        question = command.content.strip()
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            raise InvalidInput(
+                "Invalid message.", errors={"content": f"must be 1..{MAX_QUESTION_CHARS} characters"}
+            )
+        resource = Resource.conversation(command.conversation_id)
+        await self._authorizer.require(command.principal, Action.CONVERSATION_SEND_MESSAGE, resource)
+        conversation = await self._conversations.get(command.conversation_id)
+        if conversation is None:
+            raise NotFound("conversation not found", code="conversation-not-found")
+        await self._refuse_if_closed(conversation)
+        version = await self._chatbots.get_version(conversation.version_id)
+        if version is None:
+            raise NotFound("chatbot version not found", code="chatbot-version-not-found")
+        subject = _subject(conversation)
+        await self._check_caps(conversation, version, subject)
+        now = self._clock.now()
+        if not await self._conversations.consume_message(
+            conversation.id, expected_used=conversation.messages_used, at=now
+        ):
+            await self._uow.rollback()
+            raise Conflict(
+                "another message was sent at the same time; reload the conversation",
+                code="message-conflict",
+            )
+        await self._uow.commit()
+        reserved = conversation.messages_used + 1
+        try:
+            turn = await self._prepare(command, conversation, version, question, reserved, subject)
+        except BaseException:
+            await self._uow.rollback()
+            await self._log.release_message(conversation.id, reserved_used=reserved)
+            await self._uow.commit()
+            raise
+        return TurnRecorder(
+            turn,
+            model=self._model,
+            conversations=self._conversations,
+            log_=self._log,
+            pricing=self._pricing,
+            clock=self._clock,
+            uow=self._uow,
+        )
+
+    def _model_for(self, version: ChatbotVersion) -> str | None:
+        """The version's model when it names the configured provider's model; otherwise the
+        deployment's default (a version written for another provider still gets answered)."""
+        config = version.config
+        return config.model_name if _provider_of(self._model) == config.model_provider else None
+
+    async def _refuse_if_closed(self, conversation: Conversation) -> None:
+        guard = ConversationGuard.of(conversation)
+        if conversation.expire_if_due(self._clock.now()):
+            if await self._conversations.save(conversation, guard=guard):
+                await self._uow.commit()
+            raise Conflict("this conversation has expired", code="conversation-expired")
+        if conversation.status is not ConversationStatus.ACTIVE:
+            raise Conflict(
+                f"this conversation is {conversation.status.value.lower()}",
+                code=f"conversation-{conversation.status.value.lower()}",
+            )
+        if conversation.is_exhausted:
+            raise Conflict("all messages of this conversation are used", code="message-allowance-exhausted")
+
+    async def _check_caps(self, conversation: Conversation, version: ChatbotVersion, subject: str) -> None:
+        config = version.config
+        cap = config.conversation_token_cap or DEFAULT_CONVERSATION_TOKEN_CAP
+        if conversation.total_tokens >= cap:
+            raise Conflict(f"this conversation used its {cap} tokens", code="conversation-token-cap-reached")
+        daily = config.daily_user_token_cap
+        if daily is not None:
+            used = await self._log.daily_tokens(subject, self._clock.now().date())
+            if used >= daily:
+                raise Conflict(f"you used today's {daily} tokens", code="daily-token-cap-reached")
+
+    async def _prepare(
+        self,
+        command: SendMessageCommand,
+        conversation: Conversation,
+        version: ChatbotVersion,
+        question: str,
+        reserved: int,
+        subject: str,
+    ) -> PreparedTurn:
+        config = version.config
+        source_ids = config.rag.resolve(
+            await self._directory.creator_source_ids(conversation.chatbot_id)
+            if not config.rag.source_ids
+            else ()
+        )
+        hits: list[SearchHit] = []
+        if source_ids:
+            query = await self._embedder.embed_query(question)
+            hits = await self._index.search(query, source_ids=source_ids, top_k=config.rag.top_k)
+        owners = await self._directory.owners(sorted({hit.source_id for hit in hits}))
+        user_context = (
+            await self._knowledge.visible_context(
+                conversation.user_id, conversation.chatbot_id, now=self._clock.now()
+            )
+            if conversation.user_id
+            else []
+        )
+        files = await self._files.attached(conversation.id)
+        history = build.trim_history(
+            await self._log.recent_messages(conversation.id, limit=build.HISTORY_MESSAGES)
+        )
+        cap = config.conversation_token_cap or DEFAULT_CONVERSATION_TOKEN_CAP
+        remaining = max(1, cap - conversation.total_tokens)
+        request = AnswerRequest(
+            system_prompt=build.system_prompt(config.system_prompt, user_context, files),
+            messages=(*history, ChatTurn(role="user", content=question)),
+            context=build.context_chunks(hits, owners),
+            max_output_tokens=min(config.max_output_tokens, remaining),
+            model=self._model_for(version),
+            advisor_board=config.type is ChatbotType.ADVISOR_BOARD,
+        )
+        return PreparedTurn(
+            conversation=conversation,
+            reserved_used=reserved,
+            question=question,
+            sender_user_id=conversation.user_id,
+            daily_subject=subject,
+            request=request,
+            hits=hits,
+            owners=owners,
+            user_context=user_context,
+            files=files,
+            top_k=config.rag.top_k,
+            source_count=len(source_ids),
+        )
+
+
+def _provider_of(model: AnswerModel) -> str | None:
+    provider = getattr(model, "provider", None)
+    return provider if isinstance(provider, str) else None
+
+
+def _subject(conversation: Conversation) -> str:
+    return f"user:{conversation.user_id}" if conversation.user_id else f"anon:{conversation.anonymous_id}"
