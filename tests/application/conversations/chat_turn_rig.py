@@ -37,6 +37,11 @@ from adapters.persistence.uow import SqlAlchemyUnitOfWork
 from adapters.vectors.memory_index import InMemoryVectorIndex
 from application.chat.model_port import AnswerModel
 from application.chat.pricing import ModelPricing
+from application.conversations.archive_conversation import ArchiveConversation
+from application.conversations.attach_file import AttachFile
+from application.conversations.expire_conversations import ExpireConversations
+from application.conversations.get_conversation import GetConversation
+from application.conversations.list_conversations import ListConversations
 from application.conversations.open_conversation import OpenConversation
 from application.conversations.send_message import SendMessage
 from application.identity.authorizer import MatrixAuthorizer
@@ -94,6 +99,11 @@ class Services:
     uow: SqlAlchemyUnitOfWork
     conversations: SqlAlchemyConversationRepository
     chat_log: SqlChatLog
+    expire: ExpireConversations
+    archive: ArchiveConversation
+    get: GetConversation
+    list: ListConversations
+    attach: AttachFile
 
 
 class ChatRig:
@@ -112,6 +122,10 @@ class ChatRig:
         self.index = index or InMemoryVectorIndex()
         self.embedder = LexicalEmbedder()
         self.pricing = ModelPricing()
+        self.blobs: dict[str, bytes] = {}
+
+    async def read_blob(self, key: str) -> bytes:
+        return self.blobs[key]
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[Services]:
@@ -121,6 +135,7 @@ class ChatRig:
             chatbots = SqlAlchemyChatbotRepository(s)
             authorizer = MatrixAuthorizer(SqlRoleResolver(s))
             chat_log = SqlChatLog(s)
+            files = SqlConversationFiles(s, self.read_blob)
             yield Services(
                 session=s,
                 open=OpenConversation(
@@ -131,7 +146,7 @@ class ChatRig:
                     chatbots,
                     chat_log,
                     SqlUserKnowledge(s),
-                    SqlConversationFiles(s),
+                    files,
                     SqlSourceDirectory(s),
                     self.embedder,
                     self.index,
@@ -144,6 +159,11 @@ class ChatRig:
                 uow=uow,
                 conversations=conversations,
                 chat_log=chat_log,
+                expire=ExpireConversations(conversations, self.clock, uow),
+                archive=ArchiveConversation(conversations, authorizer, self.clock, uow),
+                get=GetConversation(conversations, chat_log, authorizer, self.clock, uow),
+                list=ListConversations(conversations),
+                attach=AttachFile(conversations, files, authorizer, uow),
             )
 
     async def seed(
