@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from application.chatbots.ports import ChatbotRepository
 from application.conversations.chat_ports import PurchaseLookup
 from application.conversations.ports import ConversationRepository
-from application.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
+from application.errors import Conflict, NotFound, PermissionDenied
 from application.identity.permissions import Action
 from application.identity.ports import Authorizer
 from application.identity.principal import Principal, PrincipalKind, Resource
@@ -37,7 +37,7 @@ class OpenConversation:
     - From a purchase: the purchase must be COMPLETED, for this chatbot and bought by the caller.
       Opening again from the same purchase returns the same conversation (webhooks repeat).
     - Without a purchase: only when the version is free (price 0) or allows anonymous use; an
-      anonymous visitor additionally needs ``allow_anonymous`` (else 401 ``login-required``).
+      anonymous visitor additionally needs ``allow_anonymous`` (else 403 ``anonymous-not-allowed``).
       Otherwise 403 ``purchase-required``.
     - Allowance, expiry (``started_at + version.expiry``) and token caps come from the version.
     - API keys act for creators, not audiences: they cannot open conversations.
@@ -82,7 +82,7 @@ class OpenConversation:
                 if found is not None:
                     return OpenedConversation(conversation=found, created=False)
         elif principal.is_anonymous and not config.allow_anonymous:
-            raise NotAuthenticated("sign in to talk to this chatbot", code="login-required")
+            raise PermissionDenied("sign in to talk to this chatbot", code="anonymous-not-allowed")
         elif not (config.price.is_zero() or config.allow_anonymous):
             raise PermissionDenied("buy a conversation to talk to this chatbot", code="purchase-required")
         conversation = Conversation.start(

@@ -23,7 +23,7 @@ from adapters.persistence.models import Conversation as ConversationRow
 from application.conversations.open_conversation import OpenConversationCommand
 from application.conversations.send_message import SendMessageCommand
 from application.conversations.turn_events import CitationEvent, DoneEvent, ErrorEvent, TokenEvent, TurnEvent
-from application.errors import Conflict, NotAuthenticated, PermissionDenied
+from application.errors import Conflict, PermissionDenied
 from application.identity.principal import Principal
 from domain.ids import new_id
 from domain.money import Money
@@ -320,8 +320,9 @@ async def test_who_may_open_without_a_purchase(rig: ChatRig) -> None:
     assert refused.value.code == "purchase-required"
 
     free_members_only = await rig.seed(slug="free", allow_anonymous=False)
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(PermissionDenied) as anonymous:
         await open_for(rig, Principal.anonymous("anon-1"), free_members_only.chatbot_id)
+    assert anonymous.value.code == "anonymous-not-allowed"
     assert await open_for(rig, buyer, free_members_only.chatbot_id)
 
     trial = await rig.seed(slug="trial", price=Money.of(500, "USD"), allow_anonymous=True)
