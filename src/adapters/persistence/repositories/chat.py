@@ -112,36 +112,42 @@ class SqlChatLog:
             if message.created_at is not None:
                 values["created_at"] = values["updated_at"] = message.created_at
             self._session.add(Message(**values))
-        await self._session.flush()
 
     async def record_source_usage(
         self, conversation_id: str, usages: Sequence[SourceUsage], *, at: datetime
     ) -> None:
+        if not usages:
+            return
         table = ConversationSourceUsage.__table__
-        for usage in usages:
-            statement = _insert(self._session, table).values(
-                id=new_id(),
-                conversation_id=conversation_id,
-                source_id=usage.source_id,
-                total_tokens=usage.tokens,
-                message_count=1,
-                first_used_at=at,
-                last_used_at=at,
-                created_at=at,
-                updated_at=at,
+        # One statement for every source of the answer (one round trip, whatever the count).
+        statement = _insert(self._session, table).values(
+            [
+                {
+                    "id": new_id(),
+                    "conversation_id": conversation_id,
+                    "source_id": usage.source_id,
+                    "total_tokens": usage.tokens,
+                    "message_count": 1,
+                    "first_used_at": at,
+                    "last_used_at": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for usage in usages
+            ]
+        )
+        excluded = statement.excluded
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["conversation_id", "source_id"],
+                set_={
+                    "total_tokens": table.c.total_tokens + excluded.total_tokens,
+                    "message_count": table.c.message_count + 1,
+                    "last_used_at": excluded.last_used_at,
+                    "updated_at": excluded.updated_at,
+                },
             )
-            excluded = statement.excluded
-            await self._session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["conversation_id", "source_id"],
-                    set_={
-                        "total_tokens": table.c.total_tokens + excluded.total_tokens,
-                        "message_count": table.c.message_count + 1,
-                        "last_used_at": excluded.last_used_at,
-                        "updated_at": excluded.updated_at,
-                    },
-                )
-            )
+        )
 
     async def record_ai_call(self, call: AiCall) -> None:
         self._session.add(
@@ -158,7 +164,6 @@ class SqlChatLog:
                 currency=call.currency,
             )
         )
-        await self._session.flush()
 
     async def add_daily_tokens(
         self, subject: str, day: date, *, input_tokens: int, output_tokens: int
