@@ -12,4 +12,7 @@ def area_providers() -> list[Provider]:
     from entrypoints.di.repositories import RepositoryProvider
 
     providers: list[Provider] = [LitestarProvider(), RepositoryProvider(), IdentityProvider()]
+    from entrypoints.di.chatbots import ChatbotsProvider
+
+    providers.append(ChatbotsProvider())
     return providers

@@ -11,4 +11,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
     from entrypoints.http.routes import identity, system
 
     handlers: list[ControllerRouterHandler] = [*system.HANDLERS, *identity.HANDLERS]
+    from entrypoints.http.routes import chatbots
+
+    handlers += chatbots.all_handlers()
     return handlers

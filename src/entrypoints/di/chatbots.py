@@ -1,0 +1,54 @@
+"""Chatbots: configuration versions, owners, sources, discovery."""
+
+from __future__ import annotations
+
+from dishka import Provider, Scope, provide
+
+from adapters.persistence.repositories.chatbot_sources import SqlSourceDirectory
+from adapters.persistence.repositories.discovery import SqlChatbotDiscovery
+from application.chatbots.add_owner import AddChatbotOwner
+from application.chatbots.categorize_chatbot import CategorizeChatbot
+from application.chatbots.change_owner_role import ChangeChatbotOwnerRole
+from application.chatbots.chatbot_json_ld import GetChatbotJsonLd
+from application.chatbots.create_chatbot import CreateChatbot
+from application.chatbots.define_category import DefineCategory
+from application.chatbots.diff_versions import DiffChatbotVersions
+from application.chatbots.discovery_ports import ChatbotDiscovery
+from application.chatbots.favorite_chatbot import FavoriteChatbot
+from application.chatbots.get_chatbot import GetChatbot
+from application.chatbots.list_creator_chatbots import ListCreatorChatbots
+from application.chatbots.list_favorites import ListFavorites
+from application.chatbots.list_public_chatbots import ListPublicChatbots
+from application.chatbots.list_versions import ListChatbotVersions
+from application.chatbots.remove_owner import RemoveChatbotOwner
+from application.chatbots.resolve_sources import ResolveChatbotSources
+from application.chatbots.rollback_chatbot import RollbackChatbot
+from application.chatbots.set_activity import SetChatbotActivity
+from application.chatbots.set_visibility import SetChatbotVisibility
+from application.chatbots.source_ports import SourceDirectory
+from application.chatbots.update_chatbot import UpdateChatbot
+
+
+class ChatbotsProvider(Provider):
+    scope = Scope.REQUEST
+    sources = provide(SqlSourceDirectory, provides=SourceDirectory)
+    create = provide(CreateChatbot)
+    update = provide(UpdateChatbot)
+    visibility = provide(SetChatbotVisibility)
+    activity = provide(SetChatbotActivity)
+    rollback = provide(RollbackChatbot)
+    diff = provide(DiffChatbotVersions)
+    versions = provide(ListChatbotVersions)
+    get = provide(GetChatbot)
+    add_owner = provide(AddChatbotOwner)
+    change_owner_role = provide(ChangeChatbotOwnerRole)
+    remove_owner = provide(RemoveChatbotOwner)
+    resolve_sources = provide(ResolveChatbotSources)
+    discovery = provide(SqlChatbotDiscovery, provides=ChatbotDiscovery)
+    list_public = provide(ListPublicChatbots)
+    favorite = provide(FavoriteChatbot)
+    favorites = provide(ListFavorites)
+    categorize = provide(CategorizeChatbot)
+    define_category = provide(DefineCategory)
+    json_ld = provide(GetChatbotJsonLd)
+    creator_chatbots = provide(ListCreatorChatbots)
