@@ -1,0 +1,330 @@
+"""The revenue ledger (``revenue_per_conversation``) and what is derived from it over SQLAlchemy.
+
+Rows are only inserted; the unique ``uq_revenue_per_conversation_exactly_once`` makes a second
+insert of the same attribution or reversal fail (``revenue-already-recorded``), and the guarded
+``mark_attributed`` makes a concurrent run lose before it writes anything.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence import enums
+from adapters.persistence.integrity import conflict_from, is_integrity_error
+from adapters.persistence.models import (
+    ChatbotCreator,
+    ChatbotVersion,
+    Conversation,
+    ConversationSourceUsage,
+    CreatorRevenueSummary,
+    Purchase,
+    RevenuePerConversation,
+    Source,
+    SourceCreator,
+)
+from adapters.persistence.repositories._support import execute_update
+from adapters.persistence.repositories.money import _purchase
+from application.money.ports import AttributionInput, Balance, LedgerRow, StatementLine, SummaryRow
+from domain.ids import new_id
+from domain.shares import ShareSet
+
+R = RevenuePerConversation
+_ENDED = (enums.ConversationStatus.COMPLETED, enums.ConversationStatus.EXPIRED)
+_CODES = {"uq_revenue_per_conversation_exactly_once": "revenue-already-recorded"}
+
+
+def _row(r: RevenuePerConversation) -> LedgerRow:
+    return LedgerRow(
+        id=r.id,
+        conversation_id=r.conversation_id,
+        purchase_id=r.purchase_id,
+        source_id=r.source_id,
+        creator_id=r.creator_id,
+        purchaser_user_id=r.purchaser_user_id,
+        kind=r.kind.value,
+        amount=r.amount_cents,
+        currency=r.currency,
+        token_count=r.token_count,
+        token_fraction=r.token_percentage,
+        share=r.share,
+        reverses_id=r.reverses_id,
+        reversal_key=r.reversal_key,
+        payout_status=r.payout_status.value,
+        payout_id=r.payout_id,
+        created_at=r.created_at,
+    )
+
+
+def _values(row: LedgerRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "conversation_id": row.conversation_id,
+        "purchase_id": row.purchase_id,
+        "enterprise_allocation_id": None,
+        "source_id": row.source_id,
+        "creator_id": row.creator_id,
+        "purchaser_user_id": row.purchaser_user_id,
+        "kind": enums.RevenueKind(row.kind),
+        "reverses_id": row.reverses_id,
+        "reversal_key": row.reversal_key,
+        "amount_cents": row.amount,
+        "currency": row.currency,
+        "token_count": row.token_count,
+        "token_percentage": row.token_fraction,
+        "share": row.share,
+        "payout_status": enums.PayoutStatus.PENDING,
+        "created_at": row.created_at,
+        "updated_at": row.created_at,
+    }
+
+
+class SqlRevenueLedger:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def conversations_due(self, *, ended_before: datetime, limit: int) -> list[str]:
+        ended = func.coalesce(Conversation.ended_at, Conversation.completed_at, Conversation.expires_at)
+        rows = await self._s.scalars(
+            select(Conversation.id)
+            .where(
+                Conversation.status.in_(_ENDED),
+                Conversation.attributed_at.is_(None),
+                Conversation.purchase_id.is_not(None),
+                ended <= ended_before,
+            )
+            .order_by(ended, Conversation.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def attribution_input(self, conversation_id: str) -> AttributionInput | None:
+        conv = await self._s.get(Conversation, conversation_id, populate_existing=True)
+        if conv is None or conv.purchase_id is None:
+            return None
+        purchase = await self._s.get(Purchase, conv.purchase_id, populate_existing=True)
+        if purchase is None:
+            return None
+        funded = await self.funded_conversations(purchase.id)
+        usage = await self._s.execute(
+            select(ConversationSourceUsage.source_id, ConversationSourceUsage.total_tokens).where(
+                ConversationSourceUsage.conversation_id == conversation_id
+            )
+        )
+        tokens = {source_id: int(total) for source_id, total in usage}
+        version_sources = await self._version_sources(conv.chatbot_version_id, conv.chatbot_id)
+        paid = {s for s, t in tokens.items() if t > 0} or version_sources
+        return AttributionInput(
+            conversation_id=conv.id,
+            purchaser_user_id=purchase.purchaser_user_id,
+            purchase=_purchase(purchase),
+            funded_conversation_ids=tuple(funded),
+            source_tokens=tokens,
+            version_source_ids=frozenset(version_sources),
+            shares=await self._shares(paid),
+        )
+
+    async def _version_sources(self, version_id: str, chatbot_id: str) -> set[str]:
+        rag = await self._s.scalar(
+            select(ChatbotVersion.rag_settings_json).where(ChatbotVersion.id == version_id)
+        )
+        if rag and rag.get("scope") == "SELECTED_SOURCES":
+            return set(rag.get("source_ids") or ())
+        rows = await self._s.scalars(
+            select(SourceCreator.source_id)
+            .join(ChatbotCreator, ChatbotCreator.creator_id == SourceCreator.creator_id)
+            .where(ChatbotCreator.chatbot_id == chatbot_id)
+            .distinct()
+        )
+        return set(rows)
+
+    async def _shares(self, source_ids: set[str]) -> dict[str, dict[str, Decimal]]:
+        if not source_ids:
+            return {}
+        rows = await self._s.execute(
+            select(SourceCreator.source_id, SourceCreator.creator_id, SourceCreator.revenue_share).where(
+                SourceCreator.source_id.in_(sorted(source_ids))
+            )
+        )
+        grouped: dict[str, dict[str, Decimal | None]] = defaultdict(dict)
+        for source_id, creator_id, share in rows:
+            grouped[source_id][creator_id] = share
+        out: dict[str, dict[str, Decimal]] = {}
+        for source_id, by_creator in grouped.items():
+            if any(v is None for v in by_creator.values()):
+                # shares never set: the co-creators share equally (ShareSet.equal's rule)
+                out[source_id] = ShareSet.equal(by_creator).weights()
+            else:
+                out[source_id] = {c: v for c, v in by_creator.items() if v is not None}
+        return out
+
+    async def add_rows(self, rows: Sequence[LedgerRow]) -> None:
+        if not rows:
+            return
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(insert(R), [_values(r) for r in rows])
+        except DBAPIError as exc:
+            if is_integrity_error(exc):
+                raise conflict_from(exc, codes=_CODES) from exc
+            raise
+
+    async def mark_attributed(self, conversation_id: str, *, at: datetime) -> bool:
+        changed = await execute_update(
+            self._s,
+            update(Conversation)
+            .where(
+                Conversation.id == conversation_id,
+                Conversation.attributed_at.is_(None),
+                Conversation.status.in_(_ENDED),
+            )
+            .values(status=enums.ConversationStatus.ATTRIBUTED, attributed_at=at, updated_at=at),
+        )
+        return changed == 1
+
+    async def rows_of_purchase(self, purchase_id: str) -> list[LedgerRow]:
+        rows = await self._s.scalars(
+            select(R)
+            .where(R.purchase_id == purchase_id)
+            .order_by(R.conversation_id, R.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_row(r) for r in rows]
+
+    async def funded_conversations(self, purchase_id: str) -> list[str]:
+        rows = await self._s.scalars(
+            select(Conversation.id).where(Conversation.purchase_id == purchase_id).order_by(Conversation.id)
+        )
+        return list(rows)
+
+    async def unpaid_balances(self) -> list[Balance]:
+        rows = await self._s.execute(
+            select(R.creator_id, R.currency, func.sum(R.amount_cents))
+            .where(R.payout_id.is_(None))
+            .group_by(R.creator_id, R.currency)
+            .order_by(R.creator_id, R.currency)
+        )
+        return [Balance(creator_id=c, currency=cur, amount=int(total)) for c, cur, total in rows]
+
+    async def claim_for_payout(self, *, creator_id: str, currency: str, payout_id: str) -> int:
+        await execute_update(
+            self._s,
+            update(R)
+            .where(R.creator_id == creator_id, R.currency == currency, R.payout_id.is_(None))
+            .values(payout_id=payout_id, payout_status=enums.PayoutStatus.PROCESSING),
+        )
+        total = await self._s.scalar(
+            select(func.coalesce(func.sum(R.amount_cents), 0)).where(R.payout_id == payout_id)
+        )
+        return int(total or 0)
+
+    async def settle_payout(self, payout_id: str, *, processor: str, transfer_id: str, at: datetime) -> None:
+        await execute_update(
+            self._s,
+            update(R)
+            .where(R.payout_id == payout_id)
+            .values(
+                payout_status=enums.PayoutStatus.COMPLETED,
+                payout_processor=enums.PaymentProcessor(processor),
+                external_transfer_id=transfer_id,
+                paid_out_at=at,
+            ),
+        )
+
+    async def release_payout(self, payout_id: str) -> None:
+        await execute_update(
+            self._s,
+            update(R)
+            .where(R.payout_id == payout_id)
+            .values(payout_id=None, payout_status=enums.PayoutStatus.PENDING, paid_out_at=None),
+        )
+
+    async def statement(self, creator_id: str, *, start: datetime, end: datetime) -> list[StatementLine]:
+        rows = await self._s.execute(
+            select(
+                R,
+                Purchase.payment_processor,
+                Purchase.external_payment_id,
+                Purchase.amount_cents,
+                Source.title,
+            )
+            .outerjoin(Purchase, Purchase.id == R.purchase_id)
+            .join(Source, Source.id == R.source_id)
+            .where(R.creator_id == creator_id, R.created_at >= start, R.created_at < end)
+            .order_by(R.created_at, R.conversation_id, R.id)
+        )
+        return [
+            StatementLine(
+                row=_row(r),
+                conversation_id=r.conversation_id,
+                purchase_id=r.purchase_id,
+                purchase_processor=proc.value if proc is not None else None,
+                purchase_external_id=external,
+                purchase_amount=amount,
+                source_title=title,
+            )
+            for r, proc, external, amount, title in rows
+        ]
+
+    async def summarize(self, creator_id: str | None = None) -> list[SummaryRow]:
+        stmt = select(R.creator_id, R.currency, R.created_at, R.kind, R.amount_cents, R.conversation_id)
+        if creator_id is not None:
+            stmt = stmt.where(R.creator_id == creator_id)
+        totals: dict[tuple[str, int, int, str], list[Any]] = {}
+        for creator, currency, created, kind, amount, conversation in await self._s.execute(stmt):
+            key = (creator, created.year, created.month, currency)
+            entry = totals.setdefault(key, [0, 0, set()])
+            entry[1] += amount
+            if kind != enums.RevenueKind.REVERSAL:
+                entry[0] += amount
+                entry[2].add(conversation)
+        stored_stmt = select(CreatorRevenueSummary)
+        if creator_id is not None:
+            stored_stmt = stored_stmt.where(CreatorRevenueSummary.creator_id == creator_id)
+        existing = {
+            (s.creator_id, s.year, s.month, s.currency): s
+            for s in await self._s.scalars(stored_stmt.execution_options(populate_existing=True))
+        }
+        out: list[SummaryRow] = []
+        for key in sorted(set(totals) | set(existing)):
+            earned, net, conversations = totals.get(key, [0, 0, set()])
+            summary = SummaryRow(
+                creator_id=key[0],
+                year=key[1],
+                month=key[2],
+                currency=key[3],
+                total_revenue=earned,
+                creator_share=net,
+                platform_share=0,
+                conversation_count=len(conversations),
+            )
+            out.append(summary)
+            stored = existing.get(key)
+            if stored is None:
+                self._s.add(
+                    CreatorRevenueSummary(
+                        id=new_id(),
+                        creator_id=key[0],
+                        year=key[1],
+                        month=key[2],
+                        currency=key[3],
+                        total_revenue_cents=earned,
+                        creator_share_cents=net,
+                        platform_share_cents=0,
+                        conversation_count=len(conversations),
+                    )
+                )
+            else:
+                stored.total_revenue_cents = earned
+                stored.creator_share_cents = net
+                stored.platform_share_cents = 0
+                stored.conversation_count = len(conversations)
+        await self._s.flush()
+        return out
