@@ -11,7 +11,7 @@ from application.conversations import turn_building as build
 from application.conversations.chat_ports import ChatLog, ConversationFiles, SourceDirectory, UserKnowledge
 from application.conversations.ports import ConversationGuard, ConversationRepository
 from application.conversations.turn_stream import PreparedTurn, TurnRecorder
-from application.errors import Conflict, InvalidInput, NotFound
+from application.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from application.identity.permissions import Action
 from application.identity.ports import Authorizer
 from application.identity.principal import Principal, Resource
@@ -176,7 +176,13 @@ class SendMessage:
         hits: list[SearchHit] = []
         if source_ids:
             query = await self._embedder.embed_query(question)
-            hits = await self._index.search(query, source_ids=source_ids, top_k=config.rag.top_k)
+            try:
+                hits = await self._index.search(query, source_ids=source_ids, top_k=config.rag.top_k)
+            except ServiceUnavailable as exc:
+                # Nothing was ever indexed (the collection is made by the first ingestion): the
+                # truthful answer is "no passages", not an outage.
+                if exc.code != "vector-collection-missing":
+                    raise
         owners = await self._directory.owners(sorted({hit.source_id for hit in hits}))
         user_context = (
             await self._knowledge.visible_context(

@@ -341,3 +341,20 @@ async def test_strangers_cannot_send_in_someone_elses_conversation(rig: ChatRig)
 
     with pytest.raises(NotFound):
         await send(rig, stranger, conversation_id)
+
+
+async def test_a_chatbot_with_nothing_indexed_yet_answers_without_sources(
+    rig: ChatRig, engine: AsyncEngine
+) -> None:
+    from adapters.vectors.memory_index import InMemoryVectorIndex
+
+    seeded = await rig.seed()
+    rig.index = InMemoryVectorIndex()  # no collection: no ingestion has run yet
+    user = Principal.user(seeded.user_id)
+    conversation_id = await open_for(rig, user, seeded.chatbot_id)
+    events = await send(rig, user, conversation_id)
+    done = events[-1]
+    assert isinstance(done, DoneEvent)
+    assert done.attribution["sourcesUsed"] == []
+    assert not [e for e in events if isinstance(e, CitationEvent)]
+    assert await count(engine, ConversationSourceUsage) == 0
