@@ -183,7 +183,11 @@ def _draft(file_id: str, ordinal: int, place: Place, units: list[_Unit], overlap
         file_id=file_id,
         ordinal=ordinal,
         text=text,
-        token_count=count_tokens(text),
+        # units are counted already and tokens never span whitespace: summing is exact, except
+        # across the seams of a word that was cut to fit
+        token_count=count_tokens(text)
+        if any(u.joiner == "" for u in units[1:])
+        else sum(u.tokens for u in units),
         checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         tokenizer=TOKENIZER_ID,
         page=min(pages) if pages else None,

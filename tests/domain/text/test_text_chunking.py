@@ -27,7 +27,7 @@ words = st.one_of(
 )
 sentences = st.builds(
     lambda ws, end: " ".join(ws) + end,
-    st.lists(words, min_size=1, max_size=25),
+    st.lists(words, min_size=1, max_size=15),
     st.sampled_from([".", "!", "?", "", "…", '."']),
 )
 paragraphs = st.builds(" ".join, st.lists(sentences, min_size=0, max_size=6))
@@ -85,7 +85,7 @@ def test_sizes_stay_within_the_target(segments: list[Segment], policy: ChunkingP
         assert 0 <= chunk.overlap_chars < len(chunk.text)
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(documents(), policies)
 def test_overlap_repeats_the_end_of_the_previous_chunk_of_the_same_section(
     segments: list[Segment], policy: ChunkingPolicy
@@ -101,7 +101,7 @@ def test_overlap_repeats_the_end_of_the_previous_chunk_of_the_same_section(
             assert count_tokens(repeated) <= policy.overlap_tokens
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(documents(headings=False), policies)
 def test_no_chunk_crosses_a_section(segments: list[Segment], policy: ChunkingPolicy) -> None:
     chunks = chunk_segments(segments, file_id="file-1", policy=policy)
