@@ -11,8 +11,10 @@ from application.money import purchase_effects as effects
 from application.money.events import from_payload
 from application.money.payout_effects import payout_event
 from application.money.ports import (
+    COMPLETED,
     FAILED,
     PAID_STATUSES,
+    PARTIALLY_REFUNDED,
     PENDING,
     ChargebackRecord,
     ConversationOpener,
@@ -38,6 +40,8 @@ from domain.revenue import RevenuePolicy
 
 log = logging.getLogger("canon.money.webhooks")
 _T = WebhookEventType
+# a buyer can still use what they paid for after a partial refund; not after a full one
+_USABLE = frozenset({COMPLETED, PARTIALLY_REFUNDED})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,7 +142,7 @@ class ProcessWebhook:
         error: str | None = None
         conversation_id: str | None = None
         await self._inbox.mark(inbox_id, status=status, at=now)
-        if purchase is not None and purchase.status in PAID_STATUSES:
+        if purchase is not None and purchase.status in _USABLE:
             try:
                 conversation_id = await self._opener.open_for_purchase(
                     purchase_id=purchase.id,

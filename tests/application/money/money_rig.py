@@ -304,7 +304,12 @@ class MoneyRig:
             await s.execute(
                 update(Conversation)
                 .where(Conversation.id == conversation_id)
-                .values(status=enums.ConversationStatus.COMPLETED, completed_at=at, ended_at=at)
+                .values(
+                    status=enums.ConversationStatus.COMPLETED,
+                    completed_at=at,
+                    ended_at=at,
+                    messages_used=Conversation.message_allowance,
+                )
             )
             await s.commit()
 
