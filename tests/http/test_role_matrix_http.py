@@ -71,12 +71,51 @@ OPERATIONS: list[Op] = [
         body=lambda ids: {"name": "walk", "actions": ["creator.view"]},
     ),
     Op("DELETE", "/v1/creators/{creator_id}/api-keys/{key_id}", Action.CREATOR_MANAGE_API_KEYS),
+    # catalogue
+    Op("POST", "/v1/creators", Action.CREATOR_CREATE, body=lambda ids: {"name": f"Walk {new_id()[-12:]}"}),
+    Op("GET", "/v1/creators/{creator_id}", Action.CREATOR_VIEW),
+    Op(
+        "PATCH",
+        "/v1/creators/{creator_id}",
+        Action.CREATOR_UPDATE_PROFILE,
+        body=lambda ids: {"bio": "walked"},
+    ),
+    Op(
+        "POST",
+        "/v1/creators/{creator_id}/members",
+        Action.CREATOR_MANAGE_MEMBERS,
+        body=lambda ids: {"user_id": ids["user_id"], "role": "MEMBER"},
+    ),
+    Op(
+        "PATCH",
+        "/v1/creators/{creator_id}/members/{user_id}",
+        Action.CREATOR_MANAGE_MEMBERS,
+        body=lambda ids: {"role": "MEMBER"},
+    ),
+    Op("DELETE", "/v1/creators/{creator_id}/members/{user_id}", Action.CREATOR_MANAGE_MEMBERS),
+    Op(
+        "POST",
+        "/v1/creators/{creator_id}/sources",
+        Action.SOURCE_CREATE,
+        body=lambda ids: {"title": "Walked", "type": "BOOK"},
+    ),
+    Op("GET", "/v1/creators/{creator_id}/sources", Action.SOURCE_CREATE),
+    Op("GET", "/v1/sources/{source_id}", Action.SOURCE_VIEW),
+    Op(
+        "PUT",
+        "/v1/sources/{source_id}/shares",
+        Action.SOURCE_CHANGE_SHARES,
+        body=lambda ids: {"shares": {ids["creator_id"]: "1"}},
+    ),
+    Op("POST", "/v1/sources/{source_id}/files", Action.SOURCE_UPLOAD_FILE),
+    Op("GET", "/v1/sources/{source_id}/files/{file_id}", Action.SOURCE_VIEW),
 ]
 
 # Open to every caller, or to none in particular (identity plumbing).
 OPEN: set[tuple[str, str]] = {
     ("POST", "/v1/anonymous-ids"),
     ("GET", "/v1/me"),
+    ("GET", "/v1/me/creators"),  # the caller's own memberships only
 }
 # Authorized by something other than a role on a resource, with tests of their own.
 SPECIAL: dict[tuple[str, str], str] = {
@@ -264,6 +303,7 @@ async def build_world(client: Client, sign_in: Any, engine: AsyncEngine) -> Worl
         "user_id": uid["buyer"],
         "anonymous_id": anon_id,
         "key_id": new_id(),
+        "file_id": new_id(),
     }
     auth, anon, opr = frozenset({Role.AUTHENTICATED}), frozenset({Role.ANONYMOUS}), frozenset({Role.OPERATOR})
     people = [

@@ -42,5 +42,5 @@ class GetSourceFile:
         file = await self._sources.get_file(query.file_id)
         record = await self._records.record(query.file_id)
         if file is None or record is None or file.source_id != query.source_id:
-            raise NotFound("file not found", code="not-found")
+            raise NotFound("file not found", code="file-not-found")
         return SourceFileDetails(file=file, record=record)

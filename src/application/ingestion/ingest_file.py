@@ -25,6 +25,9 @@ class IngestionPolicy:
     """More chunks than this is a file no chatbot should be built on in one piece."""
 
 
+DEFAULT_INGESTION = IngestionPolicy()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IngestFileCommand:
     file_id: str
@@ -70,7 +73,7 @@ class IngestFile:
         index: VectorIndex,
         clock: Clock,
         uow: UnitOfWork,
-        policy: IngestionPolicy | None = None,
+        policy: IngestionPolicy = DEFAULT_INGESTION,
     ) -> None:
         self._sources = sources
         self._records = records
@@ -80,7 +83,7 @@ class IngestFile:
         self._index = index
         self._clock = clock
         self._uow = uow
-        self._policy = policy or IngestionPolicy()
+        self._policy = policy
 
     async def __call__(self, command: IngestFileCommand) -> IngestionReport:
         report = IngestionReport(file_id=command.file_id, status=None)

@@ -13,3 +13,6 @@ def register(cli: click.Group) -> None:
     cli.add_command(serve.demo)
     cli.add_command(serve.worker)
     cli.add_command(users.users)
+    from entrypoints.cli import chatbots
+
+    cli.add_command(chatbots.chatbots)

@@ -15,4 +15,8 @@ def area_providers() -> list[Provider]:
     from entrypoints.di.chatbots import ChatbotsProvider
 
     providers.append(ChatbotsProvider())
+    from entrypoints.di.catalogue import CatalogueProvider
+    from entrypoints.di.retrieval import RetrievalProvider
+
+    providers += [CatalogueProvider(), RetrievalProvider()]
     return providers

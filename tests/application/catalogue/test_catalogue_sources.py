@@ -13,7 +13,7 @@ from application.catalogue.create_source import CreateSourceCommand
 from application.catalogue.get_source import GetSourceQuery
 from application.catalogue.list_creator_sources import ListCreatorSourcesQuery
 from application.catalogue.manage_creator_members import ManageCreatorMemberCommand, MemberChange
-from application.errors import Conflict, NotFound, PermissionDenied
+from application.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from application.identity.principal import Principal
 from domain.catalogue import SourceType
 from domain.errors import InvalidValue, RuleViolation
@@ -47,7 +47,8 @@ async def test_a_member_creates_a_source_owned_entirely_by_the_creator(world: Wo
         details = await u.get_source(GetSourceQuery(principal=ana, source_id=source.id))
         listed = await u.list_sources(ListCreatorSourcesQuery(principal=ana, creator_id=a))
     assert [v.shares.weights() for v in details.history] == [{a: Decimal(1)}]
-    assert [s.id for s in listed] == [source.id]
+    assert [s.id for s in listed.items] == [source.id]
+    assert listed.next_cursor is None
 
 
 async def test_shares_must_sum_to_one_and_name_the_creator(world: World) -> None:
@@ -82,7 +83,7 @@ async def test_shares_must_sum_to_one_and_name_the_creator(world: World) -> None
     assert not_one.value.code == "shares-must-sum-to-one"
     assert missing.value.code == "creator-not-in-shares"
     async with world.unit() as u:
-        assert await u.list_sources(ListCreatorSourcesQuery(principal=ana, creator_id=a)) == []
+        assert (await u.list_sources(ListCreatorSourcesQuery(principal=ana, creator_id=a))).items == []
 
 
 async def test_changing_shares_keeps_history_and_is_owner_only(world: World) -> None:
@@ -153,3 +154,33 @@ async def test_sources_are_private_to_members(world: World) -> None:
             await u.create_source(
                 CreateSourceCommand(principal=bo, creator_id=a, title="X", type=SourceType.BOOK)
             )
+
+
+async def test_sources_are_listed_a_page_at_a_time(world: World) -> None:
+    ana, _, a, _ = await _setup(world)
+    ids = []
+    for n in range(5):
+        async with world.unit() as u:
+            source = await u.create_source(
+                CreateSourceCommand(
+                    principal=ana, creator_id=a, title=f"Episode {n}", type=SourceType.PODCAST
+                )
+            )
+            ids.append(source.id)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        async with world.unit() as u:
+            page = await u.list_sources(
+                ListCreatorSourcesQuery(principal=ana, creator_id=a, limit=2, cursor=cursor)
+            )
+        seen += [s.id for s in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == ids
+    async with world.unit() as u:
+        with pytest.raises(InvalidInput):
+            await u.list_sources(ListCreatorSourcesQuery(principal=ana, creator_id=a, limit=0))
+        with pytest.raises(InvalidInput):
+            await u.list_sources(ListCreatorSourcesQuery(principal=ana, creator_id=a, cursor="%%%"))

@@ -14,4 +14,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
     from entrypoints.http.routes import chatbots
 
     handlers += chatbots.all_handlers()
+    from entrypoints.http.routes import catalogue
+
+    handlers += catalogue.HANDLERS
     return handlers

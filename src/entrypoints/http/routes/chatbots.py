@@ -18,7 +18,7 @@ from application.chatbots.add_owner import AddChatbotOwner, AddChatbotOwnerComma
 from application.chatbots.change_owner_role import ChangeChatbotOwnerRole, ChangeChatbotOwnerRoleCommand
 from application.chatbots.config_input import config_as_fields
 from application.chatbots.create_chatbot import CreateChatbot, CreateChatbotCommand
-from application.chatbots.diff_versions import DiffChatbotVersions, DiffChatbotVersionsQuery
+from application.chatbots.diff_versions import DiffChatbotVersions, DiffChatbotVersionsQuery, VersionDiff
 from application.chatbots.get_chatbot import GetChatbot, GetChatbotQuery
 from application.chatbots.list_versions import ListChatbotVersions, ListChatbotVersionsQuery
 from application.chatbots.remove_owner import RemoveChatbotOwner, RemoveChatbotOwnerCommand
@@ -209,6 +209,16 @@ def _json(value: Any) -> Any:
     return value
 
 
+def diff_out(diff: VersionDiff) -> DiffOut:
+    return DiffOut(
+        from_version=diff.from_version,
+        to_version=diff.to_version,
+        changes=[
+            FieldChangeOut(field=c.field, before=_json(c.before), after=_json(c.after)) for c in diff.changes
+        ],
+    )
+
+
 @post("/v1/creators/{creator_id:str}/chatbots", tags=TAGS, summary="Create a chatbot", status_code=201)
 @inject
 async def create_chatbot(
@@ -343,13 +353,7 @@ async def diff_versions(
             principal=principal, chatbot_id=chatbot_id, from_version=from_version, to_version=to_version
         )
     )
-    return DiffOut(
-        from_version=diff.from_version,
-        to_version=diff.to_version,
-        changes=[
-            FieldChangeOut(field=c.field, before=_json(c.before), after=_json(c.after)) for c in diff.changes
-        ],
-    )
+    return diff_out(diff)
 
 
 @post("/v1/chatbots/{chatbot_id:str}/owners", tags=TAGS, summary="Add an owning creator", status_code=201)

@@ -130,9 +130,9 @@ async def categorize(
     category_id: str,
     principal: FromDishka[Principal],
     uc: FromDishka[CategorizeChatbot],
-    data: JSONBody[RelevanceBody] | None = None,
+    data: JSONBody[RelevanceBody],
 ) -> dict[str, Any]:
-    relevance = data.relevance if data is not None else None
+    relevance = data.relevance
     await uc(
         CategorizeChatbotCommand(
             principal=principal, chatbot_id=chatbot_id, category_id=category_id, relevance=relevance
