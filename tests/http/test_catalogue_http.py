@@ -141,9 +141,23 @@ async def test_bad_uploads(client: Client, app: Litestar, sign_in: Any, engine: 
     assert after["status"] == "FAILED"
     assert after["failure_reason"]
     assert after["chunk_count"] == 0
-    problem(
-        await client.post(f"/v1/sources/{source_id}/files", content=b"x", headers=owner), 422, "invalid-input"
+    r = await client.post(
+        f"/v1/sources/{source_id}/files",
+        params={"file_name": ""},
+        content=b"x",
+        headers=owner,
     )
+    problem(r, 422, "invalid-input")
+    r = await client.post(
+        f"/v1/sources/{source_id}/files",
+        content=b"plain words",
+        headers={
+            **owner,
+            "content-type": "text/plain",
+            "content-disposition": 'attachment; filename="notes.txt"',
+        },
+    )
+    assert r.json()["file_name"] == "notes.txt"
     problem(await _upload(client, owner, "nope", DOC, "a.md", "text/markdown"), 404, "not-found")
 
 
