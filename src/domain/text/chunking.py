@@ -13,6 +13,8 @@ Rules, and why:
 - Consecutive chunks of one section overlap by up to ``policy.overlap_tokens`` tokens of whole
   sentences, so an answer straddling a cut is still found; ``overlap_chars`` marks the repeated
   prefix, and dropping it from every chunk gives back the whole document, nothing lost.
+  ``overlap_tokens`` counts that prefix, so usage of two neighbouring chunks can be counted
+  without paying twice for the text they share.
 - Every chunk keeps its first page and last page, section, chapter, or its time range.
 - Same input, same chunks: a chunk's id is a UUIDv5 of (file id, ordinal), so re-running
   ingestion of a file overwrites its chunks instead of duplicating them. Its checksum is the
@@ -65,7 +67,7 @@ DEFAULT_POLICY = ChunkingPolicy()
 class ChunkDraft:
     """A chunk ready to be stored and embedded. ``page``..``page_end`` is the page range its
     text comes from (lowest to highest); ``text[overlap_chars:]`` is the part not already in
-    the previous chunk."""
+    the previous chunk, and ``overlap_tokens`` the tokens of the part that is."""
 
     id: str
     file_id: str
@@ -81,6 +83,7 @@ class ChunkDraft:
     start_seconds: float | None
     end_seconds: float | None
     overlap_chars: int
+    overlap_tokens: int
 
 
 def chunk_id(file_id: str, ordinal: int) -> str:
@@ -175,6 +178,7 @@ def _render(units: list[_Unit]) -> str:
 def _draft(file_id: str, ordinal: int, place: Place, units: list[_Unit], overlap: int) -> ChunkDraft:
     text = _render(units)
     overlap_chars = len(_render(units[:overlap])) + len(units[overlap].joiner) if overlap else 0
+    overlap_tokens = _tokens_of(units[:overlap])
     pages = [u.segment.page for u in units if u.segment.page is not None]
     starts = [u.segment.start_seconds for u in units if u.segment.start_seconds is not None]
     ends = [u.segment.end_seconds for u in units if u.segment.end_seconds is not None]
@@ -183,8 +187,6 @@ def _draft(file_id: str, ordinal: int, place: Place, units: list[_Unit], overlap
         file_id=file_id,
         ordinal=ordinal,
         text=text,
-        # units are counted already and tokens never span whitespace: summing is exact, except
-        # across the seams of a word that was cut to fit
         token_count=count_tokens(text)
         if any(u.joiner == "" for u in units[1:])
         else sum(u.tokens for u in units),
@@ -197,6 +199,7 @@ def _draft(file_id: str, ordinal: int, place: Place, units: list[_Unit], overlap
         start_seconds=min(starts) if starts else None,
         end_seconds=max(ends) if ends else None,
         overlap_chars=overlap_chars,
+        overlap_tokens=overlap_tokens,
     )
 
 
@@ -245,13 +248,21 @@ def _overlap_of(previous: list[_Unit], previous_overlap: int, policy: ChunkingPo
     """The trailing whole units of ``previous`` that fit in the overlap budget, never all of
     the units it added (each chunk must bring something new)."""
     tail: list[_Unit] = []
-    tokens = 0
     for unit in reversed(previous[previous_overlap + 1 :]):
-        if tokens + unit.tokens > policy.overlap_tokens:
+        candidate = [unit, *tail]
+        if _tokens_of(candidate) > policy.overlap_tokens:
             break
-        tail.insert(0, unit)
-        tokens += unit.tokens
+        tail = candidate
     return _trim_front(tail)
+
+
+def _tokens_of(units: list[_Unit]) -> int:
+    """Tokens of the rendered units. Units are counted already and ``canon-tok-1`` never counts
+    a token across whitespace, so summing is exact, except across the seams of a word that was
+    cut to fit (a long word counts more than its pieces), which is recounted."""
+    if any(u.joiner == "" for u in units[1:]):
+        return count_tokens(_render(units))
+    return sum(u.tokens for u in units)
 
 
 def chunk_segments(

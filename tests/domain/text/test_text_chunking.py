@@ -83,6 +83,9 @@ def test_sizes_stay_within_the_target(segments: list[Segment], policy: ChunkingP
         assert chunk.token_count == count_tokens(chunk.text)
         assert chunk.text == chunk.text.strip()
         assert 0 <= chunk.overlap_chars < len(chunk.text)
+        assert chunk.overlap_tokens == count_tokens(chunk.text[: chunk.overlap_chars])
+        assert 0 <= chunk.overlap_tokens <= policy.overlap_tokens
+        assert chunk.overlap_tokens < chunk.token_count
 
 
 @settings(max_examples=100)
@@ -139,6 +142,23 @@ def test_chunking_is_deterministic_with_ids_from_file_and_ordinal(
         assert chunk.checksum == hashlib.sha256(chunk.text.encode()).hexdigest()
         assert chunk.tokenizer == TOKENIZER_ID
     assert len({c.id for c in first}) == len(first)
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(st.text(alphabet="ab", min_size=1, max_size=500), min_size=1, max_size=6).map(" ".join),
+    st.integers(16, 40).flatmap(lambda t: st.tuples(st.just(t), st.integers(0, t // 2))),
+)
+def test_words_cut_to_fit_keep_every_bound(text: str, sizes: tuple[int, int]) -> None:
+    # a long word counts more tokens than the pieces it is cut into: the counts must still hold
+    policy = ChunkingPolicy(target_tokens=sizes[0], overlap_tokens=sizes[1])
+    chunks = chunk_segments([Segment(text=text)], file_id="f", policy=policy)
+    assert _squash(_new_text(chunks)) == _squash(text)
+    for chunk in chunks:
+        assert chunk.token_count == count_tokens(chunk.text) <= policy.target_tokens
+        assert (
+            chunk.overlap_tokens == count_tokens(chunk.text[: chunk.overlap_chars]) <= policy.overlap_tokens
+        )
 
 
 def test_chunk_ids_are_pinned() -> None:
