@@ -52,6 +52,22 @@ def test_epub_chapters_come_from_the_table_of_contents(registry: ExtractorRegist
     ]
 
 
+@pytest.mark.parametrize("nav", [True, False], ids=["epub3-nav", "epub2-ncx"])
+def test_epub_chapter_names_come_from_either_table_of_contents(
+    registry: ExtractorRegistry, docs: ModuleType, nav: bool
+) -> None:
+    chapters = [("Dawn", "<p>Morning.</p>"), ("Dusk", "<p>Evening.</p><h2>Night</h2><p>Dark.</p>")]
+    document = registry.extract(
+        docs.epub_book(chapters, title="Day", nav=nav), file_name="d.epub", declared_mime=None
+    )
+    assert [(s.text, s.chapter, s.section) for s in document.segments] == [
+        ("Morning.", "Dawn", None),
+        ("Evening.", "Dusk", None),
+        ("Night", "Dusk", "Night"),
+        ("Dark.", "Dusk", "Night"),
+    ]
+
+
 def test_an_epub_without_text_has_none(registry: ExtractorRegistry, docs: ModuleType) -> None:
     data = docs.epub_book([("Cover", '<div><img src="cover.png" alt=""/></div>')])
     assert _code(registry, data) == "no-extractable-text"
