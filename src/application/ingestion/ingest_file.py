@@ -4,6 +4,7 @@ current file. Run by the ``ingest-file`` job."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.catalogue.blobs import BlobStore
@@ -28,9 +29,15 @@ class IngestionPolicy:
 DEFAULT_INGESTION = IngestionPolicy()
 
 
+Progress = Callable[[str, int, int], None]
+"""``(stage, done, total)``: stages ``extracted`` (chunks made) and ``indexed`` (chunks embedded
+and written so far), for progress bars."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IngestFileCommand:
     file_id: str
+    on_progress: Progress | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -109,7 +116,9 @@ class IngestFile:
             await self._fail(file, exc.message, report)
             return report
         report.page_count = document.page_count
-        await self._index_chunks(file, drafts, report)
+        progress = command.on_progress or _silent
+        progress("extracted", len(drafts), len(drafts))
+        await self._index_chunks(file, drafts, report, progress)
         await self._finish(file, drafts, report)
         return report
 
@@ -136,7 +145,7 @@ class IngestFile:
         return file
 
     async def _index_chunks(
-        self, file: SourceFile, drafts: list[ChunkDraft], report: IngestionReport
+        self, file: SourceFile, drafts: list[ChunkDraft], report: IngestionReport, progress: Progress
     ) -> None:
         assert file.source_id is not None
         # a crashed earlier run may have left more chunks than this run makes
@@ -167,6 +176,7 @@ class IngestFile:
             )
             report.embed_seconds += t1 - t0
             report.index_seconds += time.perf_counter() - t1
+            progress("indexed", start + len(part), len(drafts))
 
     async def _finish(self, file: SourceFile, drafts: list[ChunkDraft], report: IngestionReport) -> None:
         assert file.source_id is not None
@@ -231,6 +241,10 @@ class IngestFile:
         await self._drop_vectors(file.id)
         report.status = FileStatus.FAILED if current is not None else None
         report.failure_reason = reason
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    return None
 
 
 def _stored(source_id: str, d: ChunkDraft) -> StoredChunk:

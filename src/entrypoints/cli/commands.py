@@ -16,3 +16,8 @@ def register(cli: click.Group) -> None:
     from entrypoints.cli import chatbots
 
     cli.add_command(chatbots.chatbots)
+    from entrypoints.cli import catalogue
+
+    cli.add_command(catalogue.creators)
+    cli.add_command(catalogue.sources)
+    cli.add_command(catalogue.ingest)
