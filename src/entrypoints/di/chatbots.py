@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dishka import Provider, Scope, provide
 
+from adapters.persistence.repositories.chatbot_feedback import SqlFeedbackRepository
 from adapters.persistence.repositories.chatbot_sources import SqlSourceDirectory
 from adapters.persistence.repositories.discovery import SqlChatbotDiscovery
 from application.chatbots.add_owner import AddChatbotOwner
@@ -15,12 +16,15 @@ from application.chatbots.define_category import DefineCategory
 from application.chatbots.diff_versions import DiffChatbotVersions
 from application.chatbots.discovery_ports import ChatbotDiscovery
 from application.chatbots.favorite_chatbot import FavoriteChatbot
+from application.chatbots.feedback_ports import FeedbackRepository
 from application.chatbots.get_chatbot import GetChatbot
 from application.chatbots.list_creator_chatbots import ListCreatorChatbots
 from application.chatbots.list_favorites import ListFavorites
 from application.chatbots.list_public_chatbots import ListPublicChatbots
 from application.chatbots.list_versions import ListChatbotVersions
+from application.chatbots.rate_conversation import RateConversation
 from application.chatbots.remove_owner import RemoveChatbotOwner
+from application.chatbots.report_chatbot import ReportChatbot
 from application.chatbots.resolve_sources import ResolveChatbotSources
 from application.chatbots.rollback_chatbot import RollbackChatbot
 from application.chatbots.set_activity import SetChatbotActivity
@@ -52,3 +56,6 @@ class ChatbotsProvider(Provider):
     define_category = provide(DefineCategory)
     json_ld = provide(GetChatbotJsonLd)
     creator_chatbots = provide(ListCreatorChatbots)
+    feedback = provide(SqlFeedbackRepository, provides=FeedbackRepository)
+    rate = provide(RateConversation)
+    report = provide(ReportChatbot)
