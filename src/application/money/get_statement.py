@@ -14,7 +14,8 @@ from application.money.ports import RevenueLedger, StatementLine
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GetStatementCommand:
-    principal: Principal
+    principal: Principal | None
+    """None: the local operator (the CLI on the machine that holds the database)."""
     creator_id: str
     month: str
     """``YYYY-MM``."""
@@ -56,9 +57,10 @@ class GetStatement:
         self._authorizer = authorizer
 
     async def __call__(self, command: GetStatementCommand) -> Statement:
-        await self._authorizer.require(
-            command.principal, Action.REVENUE_VIEW_STATEMENTS, Resource.creator(command.creator_id)
-        )
+        if command.principal is not None:
+            await self._authorizer.require(
+                command.principal, Action.REVENUE_VIEW_STATEMENTS, Resource.creator(command.creator_id)
+            )
         start, end = month_range(command.month)
         lines = await self._ledger.statement(command.creator_id, start=start, end=end)
         totals: dict[str, int] = {}
