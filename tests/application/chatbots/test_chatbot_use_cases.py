@@ -428,3 +428,26 @@ class TestOnSql(ChatbotUseCases):
         assert sorted(results) == ["last-primary-owner", "removed"]
         async with env.backend.unit() as r:
             assert len((await r.chatbots.get(cid)).owners.keepers) == 1
+
+    async def test_racing_updates_never_lose_or_fork_a_version(self, env: Any, people: People) -> None:
+        made = await self._create(env, people.ana, people.ana_creator)
+        cid = made.chatbot.id
+
+        async def change(title: str) -> str:
+            try:
+                async with env.unit() as k:
+                    await k.update(
+                        UpdateChatbotCommand(principal=people.ana, chatbot_id=cid, changes={"title": title})
+                    )
+            except Conflict as exc:
+                return exc.code
+            return "published"
+
+        results = await asyncio.gather(change("One"), change("Two"), change("Three"))
+        assert set(results) <= {"published", "version-conflict"}
+        assert "published" in results
+        async with env.backend.unit() as r:
+            history = await r.chatbots.list_versions(cid)  # VersionHistory re-checks 1..n, one current
+            live = await r.chatbots.get(cid)
+        assert len(history) == 1 + results.count("published")
+        assert live.current_version_id == history.current.id
