@@ -19,6 +19,7 @@ class InMemoryIntakeRepository:
     responses: list[dict[str, Any]] = field(default_factory=list)
     # (user_id, chatbot_id or None, key) -> value
     context: dict[tuple[str, str | None, str], Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # file id -> owner user id
 
     async def add_question(self, question: IntakeQuestion) -> None:
         if any(
@@ -46,6 +47,9 @@ class InMemoryIntakeRepository:
             )
             scope = None if answer.reusable else chatbot_id
             self.context[(user_id, scope, answer.question.slug)] = answer.value
+
+    async def files_owned_by(self, user_id: str, file_ids: Collection[str]) -> set[str]:
+        return {f for f in file_ids if self.files.get(f) == user_id}
 
     async def reusable_answers(self, user_id: str, slugs: Collection[str]) -> dict[str, Any]:
         wanted = set(slugs)

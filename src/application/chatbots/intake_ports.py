@@ -23,6 +23,10 @@ class IntakeRepository(Protocol):
         replaces the earlier context value under the same key."""
         ...
 
+    async def files_owned_by(self, user_id: str, file_ids: Collection[str]) -> set[str]:
+        """Which of ``file_ids`` are files this user uploaded (a FILE answer names only those)."""
+        ...
+
     async def reusable_answers(self, user_id: str, slugs: Collection[str]) -> dict[str, Any]:
         """The user's reusable (global) intake answers for these slugs."""
         ...

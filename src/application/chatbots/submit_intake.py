@@ -28,7 +28,8 @@ class SubmitIntake:
     - Signed-in users answer intake for chatbots they can see (answers become their context).
     - Every answer is checked against its question's type (and options); every required
       question needs an answer, from this submission or a reusable earlier one; unknown slugs
-      are refused. All problems are reported at once, and nothing is stored unless all pass.
+      are refused; a FILE answer must name a file the user uploaded. All problems are
+      reported at once, and nothing is stored unless all pass.
     - Stored as intake responses and as user context (source INTAKE_FORM); answers marked
       reusable are kept globally so other frameworks asking the same slug can reuse them.
     """
@@ -61,6 +62,11 @@ class SubmitIntake:
                     question=question, value=value, file_id=file_id, reusable=slug in command.reusable
                 )
             )
+        files = {a.file_id: a.question.slug for a in answers if a.file_id is not None}
+        owned = await self._intake.files_owned_by(p.user_id, list(files)) if files else set()
+        for file_id, slug in files.items():
+            if file_id not in owned:
+                errors[f"answers.{slug}"] = "is not a file you uploaded"
         missing = [s for s, q in questions.items() if q.required and s not in command.answers]
         if missing:
             earlier = await self._intake.reusable_answers(p.user_id, missing)

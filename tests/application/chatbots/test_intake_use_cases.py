@@ -121,6 +121,10 @@ async def test_every_type_is_checked_and_required_answers_are_enforced(world: di
     }
     assert caught.value.errors["answers.role"] == "is required"
     assert world["intake"].responses == []  # nothing stored unless everything passes
+    with pytest.raises(InvalidInput) as caught:
+        await submit(world, bot, {"role": "cfo", "deck": "someone-elses"})
+    assert caught.value.errors == {"answers.deck": "is not a file you uploaded"}
+    world["intake"].files["file-1"] = world["user"].user_id
     stored = await submit(
         world,
         bot,
