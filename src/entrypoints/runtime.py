@@ -20,12 +20,19 @@ log = logging.getLogger("canon.runtime")
 
 
 async def make_job_runner(container: AsyncContainer, settings: Settings) -> JobRunner:
+    from adapters.jobs.outbox import OutboxRelay
     from adapters.jobs.sql_store import SqlJobStore
     from entrypoints.jobs import handlers
 
     factory = await container.get(async_sessionmaker[AsyncSession])
     clock = await container.get(Clock)
-    return JobRunner(SqlJobStore(factory), handlers(container), clock, concurrency=settings.job_workers)
+    return JobRunner(
+        SqlJobStore(factory),
+        handlers(container),
+        clock,
+        concurrency=settings.job_workers,
+        relay=OutboxRelay(factory, clock).relay_once,
+    )
 
 
 def build_http_app(settings: Settings, container: AsyncContainer | None = None) -> Litestar:

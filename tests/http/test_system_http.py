@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from entrypoints.runtime import build_http_app
-from entrypoints.settings import load_settings
+from entrypoints.settings import Settings, load_settings
 
 Client = AsyncTestClient[Litestar]
 
@@ -79,3 +79,35 @@ async def test_openapi_document_and_offline_docs_page(client: Client) -> None:
 async def test_concurrent_requests_share_one_container(client: Client) -> None:
     results = await asyncio.gather(*(client.get("/ready") for _ in range(20)))
     assert {r.status_code for r in results} == {200}
+
+
+async def test_the_runtime_job_runner_relays_committed_outbox_rows(http_settings: Settings) -> None:
+    """The runner `canon serve` and `canon worker` build moves committed jobs out of the outbox."""
+    from collections.abc import Mapping
+    from typing import Any
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from adapters.clock import SystemClock
+    from adapters.jobs.outbox import OutboxJobQueue
+    from application.ports.jobs import Job
+    from entrypoints.di import build_container
+    from entrypoints.runtime import make_job_runner
+
+    container = build_container(http_settings)
+    try:
+        runner = await make_job_runner(container, http_settings)
+        seen: list[Mapping[str, Any]] = []
+
+        async def probe(args: Mapping[str, Any]) -> None:
+            seen.append(args)
+
+        runner._handlers["probe"] = probe
+        async with container() as request:
+            session = await request.get(AsyncSession)
+            await OutboxJobQueue(session, SystemClock()).enqueue(Job(name="probe", args={"x": 1}))
+            await session.commit()
+        assert await runner.run_until_idle() == 1
+        assert seen == [{"x": 1}]
+    finally:
+        await container.close()
