@@ -310,6 +310,14 @@ class QdrantVectorIndex:
                 raise ExternalServiceError(
                     f"Qdrant is unreachable: {exc}", code="vector-index-failed"
                 ) from exc
+            except ValueError as exc:
+                # Embedded mode says "already exists" with a ValueError where a server answers 409;
+                # two ingestion jobs creating the collection at once must not fail either way.
+                if "already exists" not in str(exc):
+                    raise
+                raise ExternalServiceError(
+                    str(exc), code="vector-index-failed", extra={"status": 409}
+                ) from exc
 
         return await self._run(invoke())
 

@@ -180,3 +180,19 @@ async def test_an_unreachable_server_is_an_external_service_error() -> None:
         await index.close()
     # The client checks the server version on a thread of its own; let it finish inside this test.
     await asyncio.sleep(0.3)
+
+
+async def test_concurrent_ensure_collection_on_embedded_qdrant(tmp_path: Path) -> None:
+    """Two ingestion jobs may create the collection at once; neither may fail."""
+    import asyncio
+
+    from adapters.vectors.qdrant_index import QdrantVectorIndex
+    from application.retrieval.ports import VectorLayout
+
+    index = QdrantVectorIndex(path=tmp_path / "race")
+    try:
+        layout = VectorLayout(dense_dimension=None, sparse=True)
+        await asyncio.gather(*(index.ensure_collection(layout) for _ in range(4)))
+        assert await index.count() == 0
+    finally:
+        await index.close()
