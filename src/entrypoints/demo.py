@@ -57,7 +57,7 @@ class DemoSummary:
         url = settings.effective_public_base_url
         lines = [
             "Demo content is loaded:",
-            f"  creator '{CREATOR_SLUG}' ({self.creator_id}) with {len(self.sources)} sources from Canon's docs",
+            f"  creator '{CREATOR_SLUG}' ({self.creator_id}), {len(self.sources)} sources from Canon's docs",
             f"  chatbot '{self.chatbot_slug}' over them: {url}/v1/chatbots/{self.chatbot_slug}",
         ]
         if self.files_failed:
@@ -106,7 +106,7 @@ async def _catalogue(container: AsyncContainer, owner: Principal, summary: DemoS
                     principal=owner,
                     name="Canon Docs",
                     slug=CREATOR_SLUG,
-                    bio="The Canon project's own documentation, as a creator: try the platform on text it owns.",
+                    bio="Canon's own documentation as a creator: try the platform on text it owns.",
                 )
             )
     summary.creator_id = creator.id
@@ -152,7 +152,7 @@ async def _chatbot(container: AsyncContainer, owner: Principal, creator_id: str)
                     slug=CHATBOT_SLUG,
                     settings={
                         "title": "Ask Canon",
-                        "description": "Questions about Canon, answered from its documentation with citations.",
+                        "description": "Questions about Canon, answered from its docs with citations.",
                         "type": "CREATOR",
                         "system_prompt": SYSTEM_PROMPT,
                         "price_cents": 500,
