@@ -50,6 +50,7 @@ class IngestionReport:
     token_count: int = 0
     retired_file_ids: list[str] = field(default_factory=list)
     skipped: bool = False  # nothing to do (already READY or FAILED, inactive, or gone)
+    sweep_first: bool = False  # the file's old vectors were removed before indexing
     extract_seconds: float = 0.0
     embed_seconds: float = 0.0
     index_seconds: float = 0.0
@@ -135,6 +136,13 @@ class IngestFile:
             await self._uow.rollback()
             report.skipped = True
             return None
+        # Vectors of this file can exist only if a run crashed mid-way (PROCESSING) or the file was
+        # ingested before (READY -> PENDING); only then is the index swept first, because a sweep
+        # scans the whole collection in embedded Qdrant.
+        record = await self._records.record(file.id)
+        report.sweep_first = file.status is FileStatus.PROCESSING or (
+            record is not None and record.chunk_count > 0
+        )
         if file.status is FileStatus.PENDING:
             file.start_processing()
             await self._sources.save_file(file)
@@ -148,8 +156,10 @@ class IngestFile:
         self, file: SourceFile, drafts: list[ChunkDraft], report: IngestionReport, progress: Progress
     ) -> None:
         assert file.source_id is not None
-        # a crashed earlier run may have left more chunks than this run makes
-        await self._drop_vectors(file.id)
+        await self._index.ensure_collection(VectorLayout.of(self._embedder))
+        if report.sweep_first:
+            # an earlier run may have left more chunks than this run makes
+            await self._index.delete_file(file.id)
         batch = self._policy.embed_batch
         for start in range(0, len(drafts), batch):
             part = drafts[start : start + batch]
