@@ -86,6 +86,13 @@ CHATBOT_OPERATIONS: list[Any] = [
         A.CHATBOT_REPORT,
         body=lambda ids: {"reason": "OTHER", "description": "walk"},
     ),
+    Op("GET", "/v1/chatbots/{chatbot_id}/intake", A.CHATBOT_VIEW),
+    Op(
+        "POST",
+        "/v1/chatbots/{chatbot_id}/intake/questions",
+        A.CHATBOT_UPDATE_CONFIG,
+        body=lambda ids: {"slug": f"q-{new_id()[-12:]}", "text": "Why?", "type": "TEXT"},
+    ),
     Op(
         "POST",
         "/v1/conversations/{conversation_id}/rating",
@@ -100,6 +107,10 @@ CHATBOT_OPEN: set[tuple[str, str]] = {
 }
 CHATBOT_SPECIAL: dict[tuple[str, str], str] = {
     ("GET", "/v1/me/favorites"): "the caller's own account; tests/http/test_chatbots_discovery_http.py",
+    ("POST", "/v1/chatbots/{chatbot_id}/intake/answers"): (
+        "chatbot.view AND a signed-in user (answers become the user's context); "
+        "tests/http/test_chatbots_intake_http.py"
+    ),
 }
 
 

@@ -118,8 +118,8 @@ async def test_migrated_schema_equals_the_models(engine: AsyncEngine) -> None:
 
 
 async def test_the_comparison_notices_a_missing_revision(fresh_db_url: str) -> None:
-    steps = revisions_oldest_first()
-    await upgrade(fresh_db_url, steps[-2][0])
+    # 0005 is the revision before the one that adds the operations tables (outbox among them)
+    await upgrade(fresh_db_url, "0005")
     diffs = await differences(fresh_db_url)
     added = {d[1].name for d in diffs if isinstance(d, tuple) and d[0] == "add_table"}
     assert "outbox" in added

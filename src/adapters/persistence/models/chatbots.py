@@ -191,6 +191,8 @@ class IntakeQuestion(Timestamps, Base):
     response_type: Mapped[IntakeResponseType] = enum_column(IntakeResponseType, "response_type")
     display_order: Mapped[int] = mapped_column(Integer())
     is_required: Mapped[bool] = mapped_column(Boolean(), default=False)
+    # Added (revision 0007_intake): the choices of a SELECT / MULTI_SELECT question.
+    options: Mapped[list[str] | None] = mapped_column(JSONType)
 
 
 class IntakeResponse(Timestamps, Base):

@@ -424,6 +424,6 @@ HANDLERS = [
 
 def all_handlers() -> list[Any]:
     """This module's handlers and discovery's (one entry in the routes list for the area)."""
-    from entrypoints.http.routes import chatbots_discovery, chatbots_feedback
+    from entrypoints.http.routes import chatbots_discovery, chatbots_feedback, chatbots_intake
 
-    return [*HANDLERS, *chatbots_discovery.HANDLERS, *chatbots_feedback.HANDLERS]
+    return [*HANDLERS, *chatbots_discovery.HANDLERS, *chatbots_feedback.HANDLERS, *chatbots_intake.HANDLERS]
