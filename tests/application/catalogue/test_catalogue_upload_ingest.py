@@ -199,3 +199,35 @@ async def test_members_upload_but_strangers_and_keys_without_a_person_cannot(wor
     key = Principal.api_key(api_key_id="k1", creator_id="someone-else", actions=[])
     with pytest.raises((NotFound, PermissionDenied)):
         await _upload(world, key, source_id, BOOK)
+
+
+async def test_re_ingesting_a_ready_file_sweeps_its_old_vectors(world: World) -> None:
+    ana, source_id = await _source(world)
+    file = (await _upload(world, ana, source_id, BOOK)).file
+    first = await _ingest(world, file.id)
+    assert not first.sweep_first  # a fresh file has nothing to sweep
+    from application.retrieval.ports import VectorLayout
+
+    embedding = (await world.embedder.embed_documents(["left from another chunker"]))[0]
+    await world.index.ensure_collection(VectorLayout.of(world.embedder))
+    await world.index.upsert(
+        [
+            IndexedChunk(
+                chunk_id=chunk_id(file.id, 5000),
+                source_id=source_id,
+                file_id=file.id,
+                text="left from another chunker",
+                token_count=4,
+                embedding=embedding,
+            )
+        ]
+    )
+    async with world.unit() as u:
+        stored = await u.repos.sources.get_file(file.id)
+        stored.retry()  # READY -> PENDING: re-ingest, say with a new chunking policy
+        await u.repos.sources.save_file(stored)
+        await u.repos.uow.commit()
+    again = await _ingest(world, file.id)
+    assert again.sweep_first
+    assert again.status is FileStatus.READY
+    assert await world.index.count(file_id=file.id) == first.chunk_count
