@@ -118,9 +118,7 @@ class SqlRoleResolver:
                         ChatbotCreator.chatbot_id == chatbot_id
                     )
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         member = await self._membership(principal, list(owners))
         roles = {
