@@ -231,3 +231,43 @@ async def test_re_ingesting_a_ready_file_sweeps_its_old_vectors(world: World) ->
     assert again.sweep_first
     assert again.status is FileStatus.READY
     assert await world.index.count(file_id=file.id) == first.chunk_count
+
+
+class FlakyEmbedder:
+    """The lexical embedder, failing its first ``failures`` calls like an unreachable provider."""
+
+    def __init__(self, inner: object, failures: int) -> None:
+        self._inner = inner
+        self.failures = failures
+        self.name = inner.name  # type: ignore[attr-defined]
+        self.dimension = inner.dimension  # type: ignore[attr-defined]
+        self.sparse = inner.sparse  # type: ignore[attr-defined]
+
+    async def embed_documents(self, texts: list[str]) -> list[object]:
+        from application.errors import ExternalServiceError
+
+        if self.failures:
+            self.failures -= 1
+            raise ExternalServiceError("embedder unreachable", code="embedder-unavailable")
+        return await self._inner.embed_documents(texts)  # type: ignore[attr-defined,no-any-return]
+
+    async def embed_query(self, text: str) -> object:
+        return await self._inner.embed_query(text)  # type: ignore[attr-defined]
+
+
+async def test_a_transient_failure_propagates_for_a_retry_that_then_finishes(world: World) -> None:
+    from application.errors import ExternalServiceError
+
+    ana, source_id = await _source(world)
+    file = (await _upload(world, ana, source_id, BOOK)).file
+    world.embedder = FlakyEmbedder(world.embedder, failures=1)  # type: ignore[assignment]
+    with pytest.raises(ExternalServiceError):
+        await _ingest(world, file.id)
+    async with world.unit() as u:
+        stuck = await u.repos.sources.get_file(file.id)
+        assert await u.records.searchable_file_ids([source_id]) == set()
+    assert stuck.status is FileStatus.PROCESSING  # not FAILED: the job runner retries it
+    retried = await _ingest(world, file.id)
+    assert retried.status is FileStatus.READY
+    assert retried.sweep_first  # resumed from PROCESSING: whatever the first run wrote was swept
+    assert await world.index.count(file_id=file.id) == retried.chunk_count
