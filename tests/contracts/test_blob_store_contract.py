@@ -149,3 +149,30 @@ class TestS3BlobStore(BlobStoreContract):
         )
         await store.put("x/y", chunks(b"z"))
         assert s3.objects[("canon", "tenant-a/x/y")] == b"z"  # type: ignore[attr-defined]
+
+
+async def test_an_unreachable_s3_is_an_external_service_error() -> None:
+    import socket
+
+    import boto3
+    from botocore.config import Config
+
+    from application.errors import ExternalServiceError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1),
+    )
+    store = S3BlobStore(bucket="canon", client=client)
+    with pytest.raises(ExternalServiceError) as down:
+        await store.read("k/a")
+    assert down.value.code == "blob-store-unavailable"
+    with pytest.raises(ExternalServiceError):
+        await store.put("k/a", chunks(b"x"))
