@@ -1,3 +1,6 @@
 """Imports every area's job registrations (one line per area)."""
 
-from entrypoints import jobs_catalogue  # noqa: F401
+from entrypoints import (
+    jobs_catalogue,  # noqa: F401
+    jobs_chat,  # noqa: F401
+)

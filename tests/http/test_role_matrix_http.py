@@ -109,6 +109,27 @@ OPERATIONS: list[Op] = [
     ),
     Op("POST", "/v1/sources/{source_id}/files", Action.SOURCE_UPLOAD_FILE),
     Op("GET", "/v1/sources/{source_id}/files/{file_id}", Action.SOURCE_VIEW),
+    Op("POST", "/v1/chatbots/{chatbot_id}/conversations", Action.CONVERSATION_START, body=lambda ids: {}),
+    Op("GET", "/v1/conversations/{conversation_id}", Action.CONVERSATION_VIEW),
+    Op(
+        "POST",
+        "/v1/conversations/{conversation_id}/messages",
+        Action.CONVERSATION_SEND_MESSAGE,
+        body=lambda ids: {"content": "What is remarkable?"},
+    ),
+    Op(
+        "POST",
+        "/v1/conversations/{conversation_id}/messages/stream",
+        Action.CONVERSATION_SEND_MESSAGE,
+        body=lambda ids: {"content": "What is remarkable?"},
+    ),
+    Op(
+        "POST",
+        "/v1/conversations/{conversation_id}/files",
+        Action.CONVERSATION_SEND_MESSAGE,
+        body=lambda ids: {"file_id": ids["key_id"]},
+    ),
+    Op("POST", "/v1/conversations/{conversation_id}/archive", Action.CONVERSATION_ARCHIVE),
 ]
 
 # Open to every caller, or to none in particular (identity plumbing).
@@ -120,6 +141,7 @@ OPEN: set[tuple[str, str]] = {
 # Authorized by something other than a role on a resource, with tests of their own.
 SPECIAL: dict[tuple[str, str], str] = {
     ("POST", "/v1/me/claim"): "needs the signed anonymous id; tests/http/test_claim_http.py",
+    ("GET", "/v1/conversations"): "scoped to the caller; tests/http/test_conversations_http.py",
 }
 
 

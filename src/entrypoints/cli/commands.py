@@ -21,3 +21,7 @@ def register(cli: click.Group) -> None:
     cli.add_command(catalogue.creators)
     cli.add_command(catalogue.sources)
     cli.add_command(catalogue.ingest)
+    from entrypoints.cli import conversations
+
+    cli.add_command(conversations.chat)
+    cli.add_command(conversations.conversations)

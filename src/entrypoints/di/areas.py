@@ -19,4 +19,7 @@ def area_providers() -> list[Provider]:
     from entrypoints.di.retrieval import RetrievalProvider
 
     providers += [CatalogueProvider(), RetrievalProvider()]
+    from entrypoints.di.chat import ChatProvider
+
+    providers.append(ChatProvider())
     return providers

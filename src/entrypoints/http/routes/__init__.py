@@ -17,4 +17,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
     from entrypoints.http.routes import catalogue
 
     handlers += catalogue.HANDLERS
+    from entrypoints.http.routes import conversations
+
+    handlers += conversations.HANDLERS
     return handlers
