@@ -6,12 +6,11 @@ a stream and stopped at the configured limit, so a large file never sits in memo
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-import msgspec
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, delete, get, patch, post, put
 from litestar.params import JSONBody, QueryParameter
@@ -29,212 +28,50 @@ from application.catalogue.manage_creator_members import (
     ManageCreatorMemberCommand,
     MemberChange,
 )
-from application.catalogue.ports import ShareSetVersion
 from application.catalogue.update_creator_profile import UpdateCreatorProfile, UpdateCreatorProfileCommand
 from application.catalogue.upload_source_file import UploadSourceFile, UploadSourceFileCommand
 from application.identity.principal import Principal
-from application.ingestion.store import FileRecord
-from domain.catalogue import Creator, Source, SourceFile, SourceType
-from domain.roles import CreatorMembers, CreatorRole
+from domain.catalogue import SourceType
+from domain.roles import CreatorRole
+from entrypoints.http.routes.catalogue_schemas import (
+    CreatorOut,
+    FileOut,
+    NewCreator,
+    NewMember,
+    NewSource,
+    ProfileChange,
+    RoleChange,
+    RosterOut,
+    SharesChange,
+    ShareVersionOut,
+    SourceDetailsOut,
+    SourceOut,
+    SourcePageOut,
+    creator_out,
+    file_out,
+    roster_out,
+    shares_out,
+    source_out,
+)
 
 TAGS = ["catalogue"]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Text500 = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Bio = Annotated[str, msgspec.Meta(max_length=10_000)]
-Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-Slug = Annotated[str, msgspec.Meta(min_length=2, max_length=64, pattern="^[a-z0-9]+(-[a-z0-9]+)*$")]
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Share = Annotated[str, msgspec.Meta(pattern=r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$")]
-Links = Annotated[
-    dict[Annotated[str, msgspec.Meta(min_length=1, max_length=50)], Url], msgspec.Meta(max_length=20)
-]
-Shares = Annotated[dict[Id, Share], msgspec.Meta(min_length=1, max_length=100)]
-RoleName = Annotated[str, msgspec.Meta(pattern="^(OWNER|ADMIN|MEMBER)$")]
-SourceTypeName = Annotated[str, msgspec.Meta(pattern="^(BOOK|ARTICLE|PODCAST|VIDEO|DOCUMENT|OTHER)$")]
 
 
-# ---- bodies ------------------------------------------------------------------------------------
-
-
-class NewCreator(msgspec.Struct, forbid_unknown_fields=True):
-    name: Name
-    slug: Slug | None = None
-    bio: Bio | None = None
-    avatar_url: Url | None = None
-    social_links: Links = msgspec.field(default_factory=dict)
-
-
-class ProfileChange(msgspec.Struct, forbid_unknown_fields=True):
-    """Fields left out are unchanged; an empty bio or avatar_url clears it."""
-
-    name: Name | None = None
-    slug: Slug | None = None
-    bio: Bio | None = None
-    avatar_url: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-    social_links: Links | None = None
-
-
-class NewMember(msgspec.Struct, forbid_unknown_fields=True):
-    user_id: Id
-    role: RoleName
-
-
-class RoleChange(msgspec.Struct, forbid_unknown_fields=True):
-    role: RoleName
-
-
-class NewSource(msgspec.Struct, forbid_unknown_fields=True):
-    title: Title
-    type: SourceTypeName
-    shares: Shares | None = None
-    author: Text500 | None = None
-    publisher: Text500 | None = None
-    publication_date: date | None = None
-    isbn: Annotated[str, msgspec.Meta(min_length=10, max_length=17)] | None = None
-    url: Url | None = None
-    description: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)] | None = None
-
-
-class SharesChange(msgspec.Struct, forbid_unknown_fields=True):
-    shares: Shares
-
-
-# ---- responses ---------------------------------------------------------------------------------
-
-
-class MemberOut(msgspec.Struct):
-    user_id: str
-    role: str
-
-
-class CreatorOut(msgspec.Struct):
-    id: str
-    name: str
-    slug: str
-    bio: str | None
-    avatar_url: str | None
-    social_links: dict[str, str]
-    members: list[MemberOut] | None = None
-    my_role: str | None = None
-
-
-class ShareVersionOut(msgspec.Struct):
-    shares: dict[str, str]
-    effective_from: datetime
-    changed_by: str | None
-
-
-class SourceOut(msgspec.Struct):
-    id: str
-    title: str
-    type: str
-    shares: dict[str, str]
-    created_by: str
-    author: str | None
-    publisher: str | None
-    publication_date: date | None
-    isbn: str | None
-    url: str | None
-    description: str | None
-
-
-class FileOut(msgspec.Struct):
-    id: str
-    source_id: str | None
-    file_name: str
-    mime_type: str
-    size_bytes: int
-    status: str
-    failure_reason: str | None
-    is_active: bool
-    replaced_by_file_id: str | None
-    checksum_sha256: str | None = None
-    page_count: int | None = None
-    chunk_count: int | None = None
-    token_count: int | None = None
-    ingested_at: datetime | None = None
-
-
-class SourceDetailsOut(msgspec.Struct):
-    source: SourceOut
-    share_history: list[ShareVersionOut]
-    files: list[FileOut]
-
-
-class SourcePageOut(msgspec.Struct):
-    items: list[SourceOut]
-    next_cursor: str | None
-
-
-class RosterOut(msgspec.Struct):
-    creator_id: str
-    members: list[MemberOut]
-
-
-def _roster(members: CreatorMembers) -> list[MemberOut]:
-    return [MemberOut(user_id=u, role=r.value) for u, r in members]
-
-
-def _creator(c: Creator, *, members: bool, my_role: str | None = None) -> CreatorOut:
-    return CreatorOut(
-        id=c.id,
-        name=c.name,
-        slug=c.slug.value,
-        bio=c.bio,
-        avatar_url=c.avatar_url,
-        social_links=dict(c.social_links),
-        members=_roster(c.members) if members else None,
-        my_role=my_role,
-    )
-
-
-def _shares(version: Source | ShareSetVersion) -> dict[str, str]:
-    return {cid: str(share) for cid, share in version.shares}
-
-
-def _source(s: Source) -> SourceOut:
-    return SourceOut(
-        id=s.id,
-        title=s.title,
-        type=s.type.value,
-        shares=_shares(s),
-        created_by=s.created_by,
-        author=s.author,
-        publisher=s.publisher,
-        publication_date=s.publication_date,
-        isbn=s.isbn,
-        url=s.url,
-        description=s.description,
-    )
-
-
-def _file(f: SourceFile, record: FileRecord | None = None, checksum: str | None = None) -> FileOut:
-    out = FileOut(
-        id=f.id,
-        source_id=f.source_id,
-        file_name=f.file_name,
-        mime_type=f.mime_type,
-        size_bytes=f.size_bytes,
-        status=f.status.value,
-        failure_reason=f.failure_reason,
-        is_active=f.is_active,
-        replaced_by_file_id=f.replaced_by_file_id,
-        checksum_sha256=checksum,
-    )
-    if record is not None:
-        out.checksum_sha256 = record.checksum_sha256
-        out.page_count = record.page_count
-        out.chunk_count = record.chunk_count
-        out.token_count = record.token_count
-        out.ingested_at = record.ingested_at
-    return out
+def _doc(use_case: type) -> str:
+    """The use case's docstring (its business rules) as the operation's description."""
+    return inspect.cleandoc(use_case.__doc__ or "")
 
 
 # ---- creators ----------------------------------------------------------------------------------
 
 
-@post("/v1/creators", tags=TAGS, summary="Create a creator profile", status_code=201)
+@post(
+    "/v1/creators",
+    tags=TAGS,
+    summary="Create a creator profile",
+    description=_doc(CreateCreator),
+    status_code=201,
+)
 @inject
 async def create_creator(
     data: JSONBody[NewCreator], principal: FromDishka[Principal], uc: FromDishka[CreateCreator]
@@ -249,26 +86,31 @@ async def create_creator(
             social_links=data.social_links,
         )
     )
-    return _creator(creator, members=True, my_role=CreatorRole.OWNER.value)
+    return creator_out(creator, members=True, my_role=CreatorRole.OWNER.value)
 
 
-@get("/v1/me/creators", tags=TAGS, summary="The creators I belong to")
+@get("/v1/me/creators", tags=TAGS, summary="The creators I belong to", description=_doc(ListMyCreators))
 @inject
 async def my_creators(principal: FromDishka[Principal], uc: FromDishka[ListMyCreators]) -> list[CreatorOut]:
     memberships = await uc(ListMyCreatorsQuery(principal=principal))
-    return [_creator(m.creator, members=False, my_role=m.role.value) for m in memberships]
+    return [creator_out(m.creator, members=False, my_role=m.role.value) for m in memberships]
 
 
-@get("/v1/creators/{creator_id:str}", tags=TAGS, summary="A creator's profile")
+@get("/v1/creators/{creator_id:str}", tags=TAGS, summary="A creator's profile", description=_doc(GetCreator))
 @inject
 async def get_creator(
     creator_id: str, principal: FromDishka[Principal], uc: FromDishka[GetCreator]
 ) -> CreatorOut:
     view = await uc(GetCreatorQuery(principal=principal, creator_id=creator_id))
-    return _creator(view.creator, members=view.members_visible)
+    return creator_out(view.creator, members=view.members_visible)
 
 
-@patch("/v1/creators/{creator_id:str}", tags=TAGS, summary="Edit a creator's profile")
+@patch(
+    "/v1/creators/{creator_id:str}",
+    tags=TAGS,
+    summary="Edit a creator's profile",
+    description=_doc(UpdateCreatorProfile),
+)
 @inject
 async def update_creator(
     creator_id: str,
@@ -287,10 +129,16 @@ async def update_creator(
             social_links=data.social_links,
         )
     )
-    return _creator(creator, members=True)
+    return creator_out(creator, members=True)
 
 
-@post("/v1/creators/{creator_id:str}/members", tags=TAGS, summary="Add a member", status_code=201)
+@post(
+    "/v1/creators/{creator_id:str}/members",
+    tags=TAGS,
+    summary="Add a member",
+    status_code=201,
+    description=_doc(ManageCreatorMember),
+)
 @inject
 async def add_member(
     creator_id: str,
@@ -307,10 +155,15 @@ async def add_member(
             role=CreatorRole(data.role),
         )
     )
-    return RosterOut(creator_id=creator_id, members=_roster(roster))
+    return RosterOut(creator_id=creator_id, members=roster_out(roster))
 
 
-@patch("/v1/creators/{creator_id:str}/members/{user_id:str}", tags=TAGS, summary="Change a member's role")
+@patch(
+    "/v1/creators/{creator_id:str}/members/{user_id:str}",
+    tags=TAGS,
+    summary="Change a member's role",
+    description=_doc(ManageCreatorMember),
+)
 @inject
 async def change_member_role(
     creator_id: str,
@@ -328,13 +181,14 @@ async def change_member_role(
             role=CreatorRole(data.role),
         )
     )
-    return RosterOut(creator_id=creator_id, members=_roster(roster))
+    return RosterOut(creator_id=creator_id, members=roster_out(roster))
 
 
 @delete(
     "/v1/creators/{creator_id:str}/members/{user_id:str}",
     tags=TAGS,
     summary="Remove a member",
+    description=_doc(ManageCreatorMember),
     status_code=200,
 )
 @inject
@@ -346,13 +200,19 @@ async def remove_member(
             principal=principal, creator_id=creator_id, user_id=user_id, change=MemberChange.REMOVE
         )
     )
-    return RosterOut(creator_id=creator_id, members=_roster(roster))
+    return RosterOut(creator_id=creator_id, members=roster_out(roster))
 
 
 # ---- sources -----------------------------------------------------------------------------------
 
 
-@post("/v1/creators/{creator_id:str}/sources", tags=TAGS, summary="Add a source", status_code=201)
+@post(
+    "/v1/creators/{creator_id:str}/sources",
+    tags=TAGS,
+    summary="Add a source",
+    status_code=201,
+    description=_doc(CreateSource),
+)
 @inject
 async def create_source(
     creator_id: str, data: JSONBody[NewSource], principal: FromDishka[Principal], uc: FromDishka[CreateSource]
@@ -372,10 +232,15 @@ async def create_source(
             description=data.description,
         )
     )
-    return _source(source)
+    return source_out(source)
 
 
-@get("/v1/creators/{creator_id:str}/sources", tags=TAGS, summary="A creator's sources")
+@get(
+    "/v1/creators/{creator_id:str}/sources",
+    tags=TAGS,
+    summary="A creator's sources",
+    description=_doc(ListCreatorSources),
+)
 @inject
 async def list_sources(
     creator_id: str,
@@ -387,26 +252,36 @@ async def list_sources(
     page = await uc(
         ListCreatorSourcesQuery(principal=principal, creator_id=creator_id, limit=limit, cursor=cursor)
     )
-    return SourcePageOut(items=[_source(s) for s in page.items], next_cursor=page.next_cursor)
+    return SourcePageOut(items=[source_out(s) for s in page.items], next_cursor=page.next_cursor)
 
 
-@get("/v1/sources/{source_id:str}", tags=TAGS, summary="A source, its share history and its files")
+@get(
+    "/v1/sources/{source_id:str}",
+    tags=TAGS,
+    summary="A source, its share history and its files",
+    description=_doc(GetSource),
+)
 @inject
 async def get_source(
     source_id: str, principal: FromDishka[Principal], uc: FromDishka[GetSource]
 ) -> SourceDetailsOut:
     details = await uc(GetSourceQuery(principal=principal, source_id=source_id))
     return SourceDetailsOut(
-        source=_source(details.source),
+        source=source_out(details.source),
         share_history=[
-            ShareVersionOut(shares=_shares(v), effective_from=v.effective_from, changed_by=v.changed_by)
+            ShareVersionOut(shares=shares_out(v), effective_from=v.effective_from, changed_by=v.changed_by)
             for v in details.history
         ],
-        files=[_file(f) for f in details.files],
+        files=[file_out(f) for f in details.files],
     )
 
 
-@put("/v1/sources/{source_id:str}/shares", tags=TAGS, summary="Change a source's revenue shares")
+@put(
+    "/v1/sources/{source_id:str}/shares",
+    tags=TAGS,
+    summary="Change a source's revenue shares",
+    description=_doc(ChangeSourceShares),
+)
 @inject
 async def change_shares(
     source_id: str,
@@ -420,7 +295,7 @@ async def change_shares(
         )
     )
     return [
-        ShareVersionOut(shares=_shares(v), effective_from=v.effective_from, changed_by=v.changed_by)
+        ShareVersionOut(shares=shares_out(v), effective_from=v.effective_from, changed_by=v.changed_by)
         for v in history
     ]
 
@@ -471,16 +346,21 @@ async def upload_file(
             declared_type=request.headers.get("content-type"),
         )
     )
-    return _file(uploaded.file, checksum=uploaded.checksum_sha256)
+    return file_out(uploaded.file, checksum=uploaded.checksum_sha256)
 
 
-@get("/v1/sources/{source_id:str}/files/{file_id:str}", tags=TAGS, summary="A file's ingestion status")
+@get(
+    "/v1/sources/{source_id:str}/files/{file_id:str}",
+    tags=TAGS,
+    summary="A file's ingestion status",
+    description=_doc(GetSourceFile),
+)
 @inject
 async def get_file(
     source_id: str, file_id: str, principal: FromDishka[Principal], uc: FromDishka[GetSourceFile]
 ) -> FileOut:
     details = await uc(GetSourceFileQuery(principal=principal, source_id=source_id, file_id=file_id))
-    return _file(details.file, details.record)
+    return file_out(details.file, details.record)
 
 
 HANDLERS = [
