@@ -58,6 +58,17 @@ class SourceUsage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SourceUsageTotal:
+    """A conversation's running use of one source (the Conversation_Source_Usage row)."""
+
+    source_id: str
+    total_tokens: int
+    message_count: int
+    first_used_at: datetime
+    last_used_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AiCall:
     message_id: str | None
     conversation_id: str
@@ -111,6 +122,10 @@ class ChatLog(Protocol):
     ) -> None:
         """Upserts one Conversation_Source_Usage row per source: tokens added, message count + 1,
         ``last_used_at`` moved (first use sets ``first_used_at``). Concurrent upserts add up."""
+        ...
+
+    async def source_usage(self, conversation_id: str) -> list[SourceUsageTotal]:
+        """The conversation's usage rows, by source id."""
         ...
 
     async def record_ai_call(self, call: AiCall) -> None: ...

@@ -44,6 +44,7 @@ from application.conversations.chat_ports import (
     PurchaseInfo,
     SourceOwners,
     SourceUsage,
+    SourceUsageTotal,
     StoredMessage,
 )
 from application.errors import NotFound
@@ -149,6 +150,29 @@ class SqlChatLog:
             )
         )
 
+    async def source_usage(self, conversation_id: str) -> list[SourceUsageTotal]:
+        rows = await self._session.execute(
+            select(
+                ConversationSourceUsage.source_id,
+                ConversationSourceUsage.total_tokens,
+                ConversationSourceUsage.message_count,
+                ConversationSourceUsage.first_used_at,
+                ConversationSourceUsage.last_used_at,
+            )
+            .where(ConversationSourceUsage.conversation_id == conversation_id)
+            .order_by(ConversationSourceUsage.source_id)
+        )
+        return [
+            SourceUsageTotal(
+                source_id=source_id,
+                total_tokens=tokens,
+                message_count=count,
+                first_used_at=first,
+                last_used_at=last,
+            )
+            for source_id, tokens, count, first, last in rows
+        ]
+
     async def record_ai_call(self, call: AiCall) -> None:
         self._session.add(
             AiCallCost(
@@ -192,6 +216,8 @@ class SqlChatLog:
         return int(total or 0)
 
     async def release_message(self, conversation_id: str, *, reserved_used: int) -> bool:
+        if reserved_used < 1:
+            return False
         row = ConversationRow
         completed = enums.ConversationStatus.COMPLETED
         active = enums.ConversationStatus.ACTIVE
