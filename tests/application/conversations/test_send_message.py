@@ -358,3 +358,47 @@ async def test_a_chatbot_with_nothing_indexed_yet_answers_without_sources(
     assert done.attribution["sourcesUsed"] == []
     assert not [e for e in events if isinstance(e, CitationEvent)]
     assert await count(engine, ConversationSourceUsage) == 0
+
+
+async def test_opening_from_a_purchase_is_checked_and_idempotent(rig: ChatRig, engine: AsyncEngine) -> None:
+    from sqlalchemy import insert
+
+    from adapters.persistence.models import Purchase
+    from application.errors import NotFound
+
+    seeded = await rig.seed(price=Money.of(500, "USD"), allow_anonymous=False)
+    buyer = await rig.add_user("buyer")
+    other = await rig.add_user("other")
+    purchases = {"done": new_id(), "pending": new_id()}
+    async with engine.begin() as conn:
+        for key, status in (("done", "COMPLETED"), ("pending", "PENDING")):
+            await conn.execute(
+                insert(Purchase).values(
+                    id=purchases[key],
+                    purchaser_user_id=buyer,
+                    chatbot_id=seeded.chatbot_id,
+                    payment_processor="SANDBOX",
+                    external_payment_id=f"pay_{key}",
+                    processing_fee_cents=45,
+                    currency="USD",
+                    amount_cents=500,
+                    net_amount_cents=455,
+                    status=status,
+                )
+            )
+    principal = Principal.user(buyer)
+    first = await open_for(rig, principal, seeded.chatbot_id, purchase_id=purchases["done"])
+    again = await open_for(rig, principal, seeded.chatbot_id, purchase_id=purchases["done"])
+    assert first == again  # a repeated webhook opens nothing new
+    row = await conversation_row(engine, first)
+    assert (row.purchase_id, row.message_allowance) == (purchases["done"], 5)
+    with pytest.raises(NotFound):
+        await open_for(rig, Principal.user(other), seeded.chatbot_id, purchase_id=purchases["done"])
+    with pytest.raises(Conflict) as pending:
+        await open_for(rig, principal, seeded.chatbot_id, purchase_id=purchases["pending"])
+    assert pending.value.code == "purchase-not-completed"
+    other_bot = await rig.seed(slug="other")
+    with pytest.raises(Conflict) as mismatch:
+        await open_for(rig, principal, other_bot.chatbot_id, purchase_id=purchases["done"])
+    assert mismatch.value.code == "purchase-chatbot-mismatch"
+    assert await count(engine, ConversationRow) == 1
