@@ -141,6 +141,10 @@ async def test_bad_uploads(client: Client, app: Litestar, sign_in: Any, engine: 
     assert after["status"] == "FAILED"
     assert after["failure_reason"]
     assert after["chunk_count"] == 0
+    r = await client.post(f"/v1/sources/{source_id}/files/{broken['id']}/retry", headers=owner)
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "PENDING"
+    assert (await settled(client, owner, source_id, broken["id"]))["status"] == "FAILED"
     r = await client.post(
         f"/v1/sources/{source_id}/files",
         params={"file_name": ""},

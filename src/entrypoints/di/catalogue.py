@@ -15,6 +15,7 @@ from application.catalogue.get_source_file import GetSourceFile
 from application.catalogue.list_creator_sources import ListCreatorSources
 from application.catalogue.list_my_creators import ListMyCreators
 from application.catalogue.manage_creator_members import ManageCreatorMember
+from application.catalogue.retry_source_file import RetrySourceFile
 from application.catalogue.update_creator_profile import UpdateCreatorProfile
 from application.catalogue.upload_source_file import UploadPolicy, UploadSourceFile
 from application.ingestion.ingest_file import IngestFile, IngestionPolicy
@@ -77,4 +78,5 @@ class CatalogueProvider(Provider):
     change_source_shares = provide(ChangeSourceShares, scope=Scope.REQUEST)
     upload_source_file = provide(UploadSourceFile, scope=Scope.REQUEST)
     get_source_file = provide(GetSourceFile, scope=Scope.REQUEST)
+    retry_source_file = provide(RetrySourceFile, scope=Scope.REQUEST)
     ingest_file = provide(IngestFile, scope=Scope.REQUEST)

@@ -32,6 +32,7 @@ from application.catalogue.get_source_file import GetSourceFile
 from application.catalogue.list_creator_sources import ListCreatorSources
 from application.catalogue.list_my_creators import ListMyCreators
 from application.catalogue.manage_creator_members import ManageCreatorMember
+from application.catalogue.retry_source_file import RetrySourceFile
 from application.catalogue.update_creator_profile import UpdateCreatorProfile
 from application.catalogue.upload_source_file import UploadPolicy, UploadSourceFile
 from application.identity.authorizer import MatrixAuthorizer
@@ -154,6 +155,7 @@ class Unit:
         self.change_shares = ChangeSourceShares(auth, r.sources, w.audit, w.clock, r.uow)
         self.upload = UploadSourceFile(auth, r.sources, self.records, w.blobs, w.jobs, r.uow, w.upload_policy)
         self.get_file = GetSourceFile(auth, r.sources, self.records)
+        self.retry = RetrySourceFile(auth, r.sources, w.jobs, r.uow)
         self.ingest = IngestFile(
             r.sources, self.records, w.blobs, w.reader, w.embedder, w.index, w.clock, r.uow, w.policy
         )

@@ -271,3 +271,61 @@ async def test_a_transient_failure_propagates_for_a_retry_that_then_finishes(wor
     assert retried.status is FileStatus.READY
     assert retried.sweep_first  # resumed from PROCESSING: whatever the first run wrote was swept
     assert await world.index.count(file_id=file.id) == retried.chunk_count
+
+
+async def test_retrying_files(world: World) -> None:
+    from application.catalogue.retry_source_file import RetrySourceFileCommand
+    from application.errors import Conflict
+
+    ana, source_id = await _source(world)
+    member = await world.add_user("member")
+    async with world.unit() as u:
+        creator_id = (await u.repos.sources.get(source_id)).creator_ids[0]
+        from application.catalogue.manage_creator_members import ManageCreatorMemberCommand, MemberChange
+        from domain.roles import CreatorRole
+
+        await u.members(
+            ManageCreatorMemberCommand(
+                principal=ana,
+                creator_id=creator_id,
+                user_id=member.user_id or "",
+                change=MemberChange.ADD,
+                role=CreatorRole.MEMBER,
+            )
+        )
+    old = (await _upload(world, ana, source_id, BOOK)).file
+    await _ingest(world, old.id)
+    # a stalled job: the file was left PROCESSING; retrying queues it again as it is
+    stalled = (await _upload(world, ana, source_id, BOOK.replace(b"cow", b"calf"))).file
+    async with world.unit() as u:
+        f = await u.repos.sources.get_file(stalled.id)
+        f.start_processing()
+        await u.repos.sources.save_file(f)
+        await u.repos.uow.commit()
+    queued = len(world.jobs.jobs)
+    async with world.unit() as u:
+        with pytest.raises(PermissionDenied):  # members contribute; admins and owners manage files
+            await u.retry(RetrySourceFileCommand(principal=member, source_id=source_id, file_id=stalled.id))
+        again = await u.retry(RetrySourceFileCommand(principal=ana, source_id=source_id, file_id=stalled.id))
+    assert again.status is FileStatus.PROCESSING
+    assert len(world.jobs.jobs) == queued + 1
+    assert len({j.key for j in world.jobs.jobs}) == len(world.jobs.jobs)  # fresh keys
+    report = await _ingest(world, stalled.id)
+    assert report.status is FileStatus.READY
+    assert report.retired_file_ids == [old.id]
+    async with world.unit() as u:
+        with pytest.raises(Conflict) as inactive:
+            await u.retry(RetrySourceFileCommand(principal=ana, source_id=source_id, file_id=old.id))
+        with pytest.raises(NotFound):
+            await u.retry(RetrySourceFileCommand(principal=ana, source_id=source_id, file_id="nope"))
+        with pytest.raises(Conflict) as ready:
+            await u.retry(RetrySourceFileCommand(principal=ana, source_id=source_id, file_id=stalled.id))
+        assert await u.records.searchable_file_ids([source_id]) == {stalled.id}
+    assert inactive.value.code == "file-inactive"
+    assert ready.value.code == "file-ready"
+    failed = (await _upload(world, ana, source_id, b"\n\n  \n")).file
+    assert (await _ingest(world, failed.id)).status is FileStatus.FAILED
+    async with world.unit() as u:
+        back = await u.retry(RetrySourceFileCommand(principal=ana, source_id=source_id, file_id=failed.id))
+    assert back.status is FileStatus.PENDING
+    assert back.failure_reason is None

@@ -28,6 +28,7 @@ from application.catalogue.manage_creator_members import (
     ManageCreatorMemberCommand,
     MemberChange,
 )
+from application.catalogue.retry_source_file import RetrySourceFile, RetrySourceFileCommand
 from application.catalogue.update_creator_profile import UpdateCreatorProfile, UpdateCreatorProfileCommand
 from application.catalogue.upload_source_file import UploadSourceFile, UploadSourceFileCommand
 from application.identity.principal import Principal
@@ -363,6 +364,21 @@ async def get_file(
     return file_out(details.file, details.record)
 
 
+@post(
+    "/v1/sources/{source_id:str}/files/{file_id:str}/retry",
+    tags=TAGS,
+    summary="Ingest a file again",
+    status_code=202,
+    description=_doc(RetrySourceFile),
+)
+@inject
+async def retry_file(
+    source_id: str, file_id: str, principal: FromDishka[Principal], uc: FromDishka[RetrySourceFile]
+) -> FileOut:
+    file = await uc(RetrySourceFileCommand(principal=principal, source_id=source_id, file_id=file_id))
+    return file_out(file)
+
+
 HANDLERS = [
     create_creator,
     my_creators,
@@ -377,4 +393,5 @@ HANDLERS = [
     change_shares,
     upload_file,
     get_file,
+    retry_file,
 ]
