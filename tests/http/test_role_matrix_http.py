@@ -109,6 +109,7 @@ OPERATIONS: list[Op] = [
     ),
     Op("POST", "/v1/sources/{source_id}/files", Action.SOURCE_UPLOAD_FILE),
     Op("GET", "/v1/sources/{source_id}/files/{file_id}", Action.SOURCE_VIEW),
+    Op("POST", "/v1/sources/{source_id}/files/{file_id}/retry", Action.SOURCE_UPDATE),
     Op("POST", "/v1/chatbots/{chatbot_id}/conversations", Action.CONVERSATION_START, body=lambda ids: {}),
     Op("GET", "/v1/conversations/{conversation_id}", Action.CONVERSATION_VIEW),
     Op(
