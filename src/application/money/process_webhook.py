@@ -113,6 +113,8 @@ class ProcessWebhook:
         if event.type is _T.PAYMENT_FAILED:
             if purchase.status == PENDING:
                 purchase.status = FAILED
+                if event.external_payment_id:
+                    purchase.external_payment_id = event.external_payment_id
                 await self._purchases.save(purchase)
             return await self._finish(command.inbox_id, "PROCESSED", purchase)
         await self._ensure_paid(purchase, event, gateway)
