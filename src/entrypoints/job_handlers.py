@@ -3,4 +3,5 @@
 from entrypoints import (
     jobs_catalogue,  # noqa: F401
     jobs_chat,  # noqa: F401
+    jobs_money,  # noqa: F401
 )

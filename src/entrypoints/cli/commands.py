@@ -25,3 +25,8 @@ def register(cli: click.Group) -> None:
 
     cli.add_command(conversations.chat)
     cli.add_command(conversations.conversations)
+    from entrypoints.cli import money
+
+    cli.add_command(money.attribution)
+    cli.add_command(money.payouts)
+    cli.add_command(money.statements)

@@ -22,4 +22,7 @@ def area_providers() -> list[Provider]:
     from entrypoints.di.chat import ChatProvider
 
     providers.append(ChatProvider())
+    from entrypoints.di.money import MoneyProvider
+
+    providers.append(MoneyProvider())
     return providers

@@ -20,4 +20,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
     from entrypoints.http.routes import conversations
 
     handlers += conversations.HANDLERS
+    from entrypoints.http.routes import money
+
+    handlers += money.all_handlers()
     return handlers
