@@ -81,6 +81,7 @@ class SendMessage:
         self._authorizer = authorizer
         self._clock = clock
         self._uow = uow
+        self._turns: list[TurnRecorder] = []
 
     async def __call__(self, command: SendMessageCommand) -> TurnRecorder:
         question = command.content.strip()
@@ -117,7 +118,10 @@ class SendMessage:
             await self._log.release_message(conversation.id, reserved_used=reserved)
             await self._uow.commit()
             raise
-        return TurnRecorder(
+        # Nothing is written until the answer is complete: end the read transaction now, so no
+        # lock (SQLite's write lock, a pooled connection) is held while the model streams.
+        await self._uow.rollback()
+        recorder = TurnRecorder(
             turn,
             model=self._model,
             conversations=self._conversations,
@@ -126,6 +130,15 @@ class SendMessage:
             clock=self._clock,
             uow=self._uow,
         )
+        self._turns.append(recorder)
+        return recorder
+
+    async def close_unfinished(self) -> None:
+        """Releases the reservation of every turn of this request that did not finish (the
+        composition root calls it when the request scope ends)."""
+        turns, self._turns = self._turns, []
+        for turn in turns:
+            await turn.close()
 
     def _model_for(self, version: ChatbotVersion) -> str | None:
         """The version's model when it names the configured provider's model; otherwise the

@@ -89,8 +89,25 @@ class TurnRecorder:
         self._clock = clock
         self._uow = uow
         self._settled = False
+        self._iterator: AsyncIterator[TurnEvent] | None = None
 
-    async def events(self) -> AsyncIterator[TurnEvent]:
+    def events(self) -> AsyncIterator[TurnEvent]:
+        """The turn's events; one iteration only."""
+        if self._iterator is not None:
+            raise RuntimeError("a turn's events can be iterated once")
+        self._iterator = self._events()
+        return self._iterator
+
+    async def close(self) -> None:
+        """Settles a turn whose events were never consumed to the end (the client left before
+        the stream started, or a handler failed in between): the reservation is given back.
+        Called when the request ends; harmless after a completed turn."""
+        aclose = getattr(self._iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        await self._release()
+
+    async def _events(self) -> AsyncIterator[TurnEvent]:
         turn = self._turn
         by_id = {hit.chunk_id: hit for hit in turn.hits}
         answer = _Answer()

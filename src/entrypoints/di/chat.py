@@ -35,6 +35,10 @@ from application.conversations.send_message import SendMessage
 from entrypoints.settings import Settings
 
 
+class SendMessageFactory(SendMessage):
+    """The plain use case, before the request-scope wrapper that settles unfinished turns."""
+
+
 def build_answer_model(settings: Settings, provider: str) -> AnswerModel:
     """One adapter per provider name; keys and base urls come from Settings (validated there)."""
     if provider == "anthropic":
@@ -93,7 +97,15 @@ class ChatProvider(Provider):
         return SqlConversationFiles(session, blobs.read)
 
     open_conversation = provide(OpenConversation, scope=Scope.REQUEST)
-    send_message = provide(SendMessage, scope=Scope.REQUEST)
+    send_message_factory = provide(SendMessageFactory, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    async def send_message(self, made: SendMessageFactory) -> AsyncIterator[SendMessage]:
+        # A streamed turn outlives its handler; when the request ends (stream done, client gone
+        # before the first byte, or a handler error) any unfinished turn gives its message back.
+        yield made
+        await made.close_unfinished()
+
     expire_conversations = provide(ExpireConversations, scope=Scope.REQUEST)
     archive_conversation = provide(ArchiveConversation, scope=Scope.REQUEST)
     get_conversation = provide(GetConversation, scope=Scope.REQUEST)

@@ -402,3 +402,25 @@ async def test_opening_from_a_purchase_is_checked_and_idempotent(rig: ChatRig, e
         await open_for(rig, principal, other_bot.chatbot_id, purchase_id=purchases["done"])
     assert mismatch.value.code == "purchase-chatbot-mismatch"
     assert await count(engine, ConversationRow) == 1
+
+
+async def test_a_turn_never_streamed_gives_its_message_back_when_the_request_ends(
+    rig: ChatRig, engine: AsyncEngine
+) -> None:
+    seeded = await rig.seed()
+    user = Principal.user(seeded.user_id)
+    conversation_id = await open_for(rig, user, seeded.chatbot_id)
+    async with rig.unit() as u:
+        await u.send(SendMessageCommand(principal=user, conversation_id=conversation_id, content="cow?"))
+        # reserved, and read from another connection: no transaction is held while a turn waits
+        assert (await conversation_row(engine, conversation_id)).messages_used == 1
+        await u.send.close_unfinished()  # what the request scope does when it ends
+    assert (await conversation_row(engine, conversation_id)).messages_used == 0
+    async with rig.unit() as u:
+        turn = await u.send(
+            SendMessageCommand(principal=user, conversation_id=conversation_id, content="cow?")
+        )
+        events = [event async for event in turn.events()]
+        await u.send.close_unfinished()  # harmless after a completed turn
+    assert isinstance(events[-1], DoneEvent)
+    assert (await conversation_row(engine, conversation_id)).messages_used == 1
