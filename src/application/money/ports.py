@@ -206,6 +206,18 @@ class RevenueLedger(Protocol):
 
     async def attribution_input(self, conversation_id: str) -> AttributionInput | None: ...
 
+    async def attribution_inputs(self, conversation_ids: Sequence[str]) -> dict[str, AttributionInput]:
+        """``attribution_input`` for many conversations at once, their purchases locked."""
+        ...
+
+    async def lost_chargebacks(self, purchase_ids: Sequence[str]) -> dict[str, int]:
+        """Purchase id -> total of its LOST disputes (absent: none)."""
+        ...
+
+    async def mark_many_attributed(self, conversation_ids: Sequence[str], *, at: datetime) -> int:
+        """Guarded like ``mark_attributed``; returns how many this call moved."""
+        ...
+
     async def add_rows(self, rows: Sequence[LedgerRow]) -> None:
         """Inserts rows; a row that already exists (same conversation, source, creator, kind and
         reversal key) is a ``Conflict`` with code ``revenue-already-recorded``."""

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.persistence import enums
 from adapters.persistence.integrity import conflict_from, is_integrity_error
 from adapters.persistence.models import (
+    Chargeback,
     ChatbotCreator,
     ChatbotVersion,
     Conversation,
@@ -129,6 +130,91 @@ class SqlRevenueLedger:
             source_tokens=tokens,
             version_source_ids=frozenset(version_sources),
             shares=await self._shares(paid),
+        )
+
+    async def attribution_inputs(self, conversation_ids: Sequence[str]) -> dict[str, AttributionInput]:
+        """``attribution_input`` for many conversations in a fixed number of queries; the
+        purchases are locked (in id order, so concurrent batches cannot deadlock)."""
+        ids = sorted(set(conversation_ids))
+        if not ids:
+            return {}
+        convs = list(
+            await self._s.scalars(
+                select(Conversation).where(Conversation.id.in_(ids)).execution_options(populate_existing=True)
+            )
+        )
+        purchase_ids = sorted({c.purchase_id for c in convs if c.purchase_id is not None})
+        purchases = {
+            p.id: p
+            for p in await self._s.scalars(
+                select(Purchase)
+                .where(Purchase.id.in_(purchase_ids))
+                .order_by(Purchase.id)
+                .with_for_update(key_share=True)
+                .execution_options(populate_existing=True)
+            )
+        }
+        funded: dict[str, list[str]] = defaultdict(list)
+        for conv_id, purchase_id in await self._s.execute(
+            select(Conversation.id, Conversation.purchase_id).where(
+                Conversation.purchase_id.in_(purchase_ids)
+            )
+        ):
+            funded[str(purchase_id)].append(conv_id)
+        tokens: dict[str, dict[str, int]] = defaultdict(dict)
+        for conv_id, source_id, total in await self._s.execute(
+            select(
+                ConversationSourceUsage.conversation_id,
+                ConversationSourceUsage.source_id,
+                ConversationSourceUsage.total_tokens,
+            ).where(ConversationSourceUsage.conversation_id.in_(ids))
+        ):
+            tokens[conv_id][source_id] = int(total)
+        version_sources: dict[tuple[str, str], set[str]] = {}
+        for conv in convs:
+            key = (conv.chatbot_version_id, conv.chatbot_id)
+            if key not in version_sources:
+                version_sources[key] = await self._version_sources(*key)
+        paid: dict[str, set[str]] = {}
+        for conv in convs:
+            used = {src for src, t in tokens[conv.id].items() if t > 0}
+            paid[conv.id] = used or version_sources[(conv.chatbot_version_id, conv.chatbot_id)]
+        shares = await self._shares(set().union(*paid.values()) if paid else set())
+        out: dict[str, AttributionInput] = {}
+        for conv in convs:
+            purchase = purchases.get(conv.purchase_id or "")
+            if purchase is None:
+                continue
+            out[conv.id] = AttributionInput(
+                conversation_id=conv.id,
+                purchaser_user_id=purchase.purchaser_user_id,
+                purchase=_purchase(purchase),
+                funded_conversation_ids=tuple(sorted(funded[purchase.id])),
+                source_tokens=tokens[conv.id],
+                version_source_ids=frozenset(version_sources[(conv.chatbot_version_id, conv.chatbot_id)]),
+                shares={src: shares[src] for src in paid[conv.id] if src in shares},
+            )
+        return out
+
+    async def lost_chargebacks(self, purchase_ids: Sequence[str]) -> dict[str, int]:
+        rows = await self._s.execute(
+            select(Chargeback.purchase_id, func.sum(Chargeback.amount_cents))
+            .where(Chargeback.purchase_id.in_(sorted(set(purchase_ids))))
+            .where(Chargeback.status == enums.ChargebackStatus.LOST)
+            .group_by(Chargeback.purchase_id)
+        )
+        return {purchase_id: int(total) for purchase_id, total in rows}
+
+    async def mark_many_attributed(self, conversation_ids: Sequence[str], *, at: datetime) -> int:
+        return await execute_update(
+            self._s,
+            update(Conversation)
+            .where(
+                Conversation.id.in_(sorted(set(conversation_ids))),
+                Conversation.attributed_at.is_(None),
+                Conversation.status.in_(_ENDED),
+            )
+            .values(status=enums.ConversationStatus.ATTRIBUTED, attributed_at=at, updated_at=at),
         )
 
     async def _version_sources(self, version_id: str, chatbot_id: str) -> set[str]:
