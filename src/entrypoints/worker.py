@@ -7,7 +7,7 @@ import logging
 import signal
 
 from entrypoints.di import build_container
-from entrypoints.runtime import make_job_runner
+from entrypoints.runtime import make_job_runner, run_scheduler
 from entrypoints.settings import Settings
 
 log = logging.getLogger("canon.worker")
@@ -19,6 +19,7 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    ticking = asyncio.create_task(run_scheduler(container, settings, stop), name="canon-scheduler")
     try:
         if settings.jobs_backend == "redis":
             from entrypoints.taskiq_worker import run_taskiq_worker
@@ -32,4 +33,6 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker stopping: finishing in-flight jobs")
         await runner.stop(deadline_seconds=settings.graceful_shutdown_seconds)
     finally:
+        stop.set()
+        await ticking
         await container.close()
