@@ -194,7 +194,11 @@ async def _bulk(
     async with engine.begin() as conn:
         await conn.execute(
             text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"),
-            [dict(zip(columns, row, strict=True)) for row in rows],
+            # SQLite stores exact decimals as text, as the application's column type does
+            [
+                {c: str(v) if isinstance(v, Decimal) else v for c, v in zip(columns, row, strict=True)}
+                for row in rows
+            ],
         )
 
 
