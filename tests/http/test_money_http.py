@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.persistence.models import Conversation, Purchase, WebhookEvent
+from adapters.persistence.models import AuditLog, Conversation, CreatorPayoutAccount, Purchase, WebhookEvent
 
 
 def _rig_module() -> Any:
@@ -161,3 +161,43 @@ async def test_buying_needs_an_account_and_a_priced_chatbot(
         f"/v1/chatbots/{free.chatbot_id}/checkout", json={"success_url": "ftp://x"}, headers=buyer
     )
     assert bad.status_code == 422
+
+
+async def test_only_the_owner_sets_where_a_creator_is_paid(
+    client: Client, sign_in: Any, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await sign_in("owner@example.com")
+    stranger = await sign_in("stranger@example.com")
+    r = await client.post("/v1/creators", json={"name": "Ada", "slug": "ada-pays"}, headers=owner)
+    assert r.status_code == 201, r.text
+    creator_id = r.json()["id"]
+    url = f"/v1/creators/{creator_id}/payout-account"
+    denied = await client.put(url, json={"external_account_id": "acct_sbx_x"}, headers=stranger)
+    assert denied.status_code in (403, 404)
+    assert (await client.put(url, json={"external_account_id": ""}, headers=owner)).status_code == 422
+    first = await client.put(url, json={"external_account_id": "acct_sbx_1"}, headers=owner)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "creator_id": creator_id,
+        "processor": "SANDBOX",
+        "external_account_id": "acct_sbx_1",
+        "payouts_enabled": True,
+    }
+    await client.put(url, json={"external_account_id": "acct_sbx_2"}, headers=owner)
+    async with session_factory() as s:
+        accounts = list(await s.scalars(select(CreatorPayoutAccount)))
+        audited = list(
+            await s.scalars(
+                select(AuditLog)
+                .where(AuditLog.action == "creator.payout-account.set")
+                .order_by(AuditLog.at, AuditLog.id)
+            )
+        )
+    assert [(a.creator_id, a.external_account_id) for a in accounts] == [(creator_id, "acct_sbx_2")]
+    assert [(a.before, a.after) for a in audited] == [
+        (None, {"processor": "SANDBOX", "account": "acct_sbx_1"}),
+        (
+            {"processor": "SANDBOX", "account": "acct_sbx_1"},
+            {"processor": "SANDBOX", "account": "acct_sbx_2"},
+        ),
+    ]

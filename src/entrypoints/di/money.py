@@ -32,6 +32,7 @@ from application.money.process_webhook import ProcessWebhook
 from application.money.receive_webhook import ReceiveWebhook
 from application.money.refund_purchase import RefundPurchase
 from application.money.run_payouts import RunPayouts
+from application.money.set_payout_account import SetPayoutAccount
 from application.money.start_checkout import StartCheckout
 from application.money.summarize_revenue import SummarizeRevenue
 from application.payments.ports import PaymentGateway
@@ -151,3 +152,4 @@ class MoneyProvider(Provider):
     run_payouts = provide(RunPayouts, scope=Scope.REQUEST)
     summarize_revenue = provide(SummarizeRevenue, scope=Scope.REQUEST)
     get_statement = provide(GetStatement, scope=Scope.REQUEST)
+    set_payout_account = provide(SetPayoutAccount, scope=Scope.REQUEST)

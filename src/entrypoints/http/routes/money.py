@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get, post, put
 from litestar.params import JSONBody, QueryParameter
 
 from application.identity.principal import Principal
@@ -16,6 +16,7 @@ from application.money.ports import PaymentGateways
 from application.money.receive_webhook import ReceiveWebhook, ReceiveWebhookCommand
 from application.money.refund_purchase import RefundPurchase, RefundPurchaseCommand
 from application.money.run_payouts import RunPayouts, RunPayoutsCommand
+from application.money.set_payout_account import SetPayoutAccount, SetPayoutAccountCommand
 from application.money.start_checkout import StartCheckout, StartCheckoutCommand
 from entrypoints.sandbox_delivery import drain_sandbox
 from entrypoints.statement_csv import statement_csv
@@ -84,6 +85,17 @@ class StatementOut(msgspec.Struct):
     month: str
     totals: dict[str, int]
     lines: list[StatementLineOut]
+
+
+class NewPayoutAccount(msgspec.Struct, forbid_unknown_fields=True):
+    external_account_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+
+
+class PayoutAccountOut(msgspec.Struct):
+    creator_id: str
+    processor: str
+    external_account_id: str
+    payouts_enabled: bool
 
 
 class AttributionRunOut(msgspec.Struct):
@@ -239,7 +251,36 @@ async def run_payouts(
     return PayoutRunOut(completed=run.completed, failed=run.failed, pending=run.pending)
 
 
-HANDLERS = [receive_webhook, start_checkout, refund_purchase, get_statement, run_attribution, run_payouts]
+@put("/v1/creators/{creator_id:str}/payout-account", tags=TAGS, summary="Where the creator is paid")
+@inject
+async def set_payout_account(
+    creator_id: str,
+    data: JSONBody[NewPayoutAccount],
+    principal: FromDishka[Principal],
+    uc: FromDishka[SetPayoutAccount],
+) -> PayoutAccountOut:
+    done = await uc(
+        SetPayoutAccountCommand(
+            principal=principal, creator_id=creator_id, external_account_id=data.external_account_id
+        )
+    )
+    return PayoutAccountOut(
+        creator_id=done.creator_id,
+        processor=done.processor,
+        external_account_id=done.external_account_id,
+        payouts_enabled=done.payouts_enabled,
+    )
+
+
+HANDLERS = [
+    receive_webhook,
+    start_checkout,
+    refund_purchase,
+    get_statement,
+    run_attribution,
+    run_payouts,
+    set_payout_account,
+]
 
 
 def all_handlers() -> list[Any]:
