@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide
 
-from application.retrieval.ports import Embedder, VectorIndex
+from application.retrieval.ports import Embedder, VectorIndex, VectorLayout
 from entrypoints.settings import Settings
 
 
@@ -64,5 +64,8 @@ class RetrievalProvider(Provider):
 
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             index = MirroredVectorIndex(QdrantVectorIndex(path=settings.data_dir / "qdrant"))
+        # Ready before the first request: the collection exists with this embedder's layout (a
+        # mismatch fails start-up rather than a chat turn) and a mirror is warm from disk.
+        await index.ensure_collection(VectorLayout.of(embedder))
         yield index
         await _close(index)
