@@ -8,6 +8,10 @@ from typing import Any
 
 from dishka import AsyncContainer
 
+from application.money.allocate_enterprise_month import (
+    AllocateEnterpriseMonth,
+    AllocateEnterpriseMonthCommand,
+)
 from application.money.attribute_conversations import AttributeConversations, AttributeConversationsCommand
 from application.money.process_webhook import ProcessWebhook, ProcessWebhookCommand
 from application.money.run_payouts import RunPayouts, RunPayoutsCommand
@@ -59,5 +63,15 @@ def run_payouts(container: AsyncContainer) -> Handler:
 def deliver_sandbox_webhooks(container: AsyncContainer) -> Handler:
     async def run(args: Mapping[str, Any]) -> None:
         await deliver_sandbox_events(container)
+
+    return run
+
+
+@job("allocate-enterprise-month")
+def allocate_enterprise_month(container: AsyncContainer) -> Handler:
+    async def run(args: Mapping[str, Any]) -> None:
+        async with container() as request:
+            uc = await request.get(AllocateEnterpriseMonth)
+            await uc(AllocateEnterpriseMonthCommand(year=int(args["year"]), month=int(args["month"])))
 
     return run

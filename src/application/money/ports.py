@@ -151,6 +151,7 @@ class LedgerRow:
     payout_status: str = "PENDING"
     payout_id: str | None = None
     created_at: datetime | None = None
+    enterprise_allocation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

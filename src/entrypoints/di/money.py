@@ -13,9 +13,11 @@ from adapters.persistence.repositories.money import (
     SqlPurchaseRepository,
     SqlWebhookInbox,
 )
+from adapters.persistence.repositories.money_enterprise import SqlEnterpriseBook
 from adapters.persistence.repositories.money_ledger import SqlRevenueLedger
 from application.conversations.open_conversation import OpenConversation
 from application.errors import ServiceUnavailable
+from application.money.allocate_enterprise_month import AllocateEnterpriseMonth, EnterpriseBook
 from application.money.attribute_conversations import AttributeConversations
 from application.money.get_statement import GetStatement
 from application.money.open_purchased import OpenPurchasedConversation
@@ -139,6 +141,7 @@ class MoneyProvider(Provider):
     inbox = provide(SqlWebhookInbox, scope=Scope.REQUEST, provides=WebhookInbox)
     ledger = provide(SqlRevenueLedger, scope=Scope.REQUEST, provides=RevenueLedger)
     payout_repo = provide(SqlPayoutRepository, scope=Scope.REQUEST, provides=PayoutRepository)
+    enterprise_book = provide(SqlEnterpriseBook, scope=Scope.REQUEST, provides=EnterpriseBook)
 
     @provide(scope=Scope.REQUEST)
     def opener(self, open_conversation: OpenConversation) -> ConversationOpener:
@@ -153,3 +156,4 @@ class MoneyProvider(Provider):
     summarize_revenue = provide(SummarizeRevenue, scope=Scope.REQUEST)
     get_statement = provide(GetStatement, scope=Scope.REQUEST)
     set_payout_account = provide(SetPayoutAccount, scope=Scope.REQUEST)
+    allocate_enterprise_month = provide(AllocateEnterpriseMonth, scope=Scope.REQUEST)

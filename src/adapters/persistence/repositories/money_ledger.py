@@ -61,6 +61,7 @@ def _row(r: RevenuePerConversation) -> LedgerRow:
         payout_status=r.payout_status.value,
         payout_id=r.payout_id,
         created_at=r.created_at,
+        enterprise_allocation_id=r.enterprise_allocation_id,
     )
 
 
@@ -69,7 +70,7 @@ def _values(row: LedgerRow) -> dict[str, Any]:
         "id": row.id,
         "conversation_id": row.conversation_id,
         "purchase_id": row.purchase_id,
-        "enterprise_allocation_id": None,
+        "enterprise_allocation_id": row.enterprise_allocation_id,
         "source_id": row.source_id,
         "creator_id": row.creator_id,
         "purchaser_user_id": row.purchaser_user_id,
