@@ -162,12 +162,14 @@ def _after(cursor: str | None) -> str | None:
 @inject
 async def open_conversation(
     chatbot_id: str,
-    data: JSONBody[OpenBody],
     principal: FromDishka[Principal],
     uc: FromDishka[OpenConversation],
+    data: JSONBody[OpenBody | None] = None,
 ) -> ConversationOut:
+    # the body is optional: a free or anonymous conversation needs nothing but the chatbot
+    purchase_id = data.purchase_id if data is not None else None
     opened = await uc(
-        OpenConversationCommand(principal=principal, chatbot_id=chatbot_id, purchase_id=data.purchase_id)
+        OpenConversationCommand(principal=principal, chatbot_id=chatbot_id, purchase_id=purchase_id)
     )
     return _out(opened.conversation)
 
