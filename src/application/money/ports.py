@@ -250,7 +250,21 @@ class RevenueLedger(Protocol):
         """A failed payout: its rows return to the unpaid balance."""
         ...
 
-    async def statement(self, creator_id: str, *, start: datetime, end: datetime) -> list[StatementLine]: ...
+    async def statement(
+        self,
+        creator_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[StatementLine]:
+        """The creator's rows booked in [start, end), by (booked at, row id), after ``after``."""
+        ...
+
+    async def statement_totals(self, creator_id: str, *, start: datetime, end: datetime) -> dict[str, int]:
+        """Currency -> sum of the creator's rows booked in [start, end)."""
+        ...
 
     async def summarize(self, creator_id: str | None = None) -> list[SummaryRow]:
         """Recomputes creator_revenue_summary from the rows (all creators when None)."""

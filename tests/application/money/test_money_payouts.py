@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from money_rig import MoneyRig, Seeded
 from sqlalchemy import select
 
 from adapters.persistence.models import AuditLog, Payout
-from application.errors import NotFound, PermissionDenied
+from application.errors import InvalidInput, NotFound, PermissionDenied
 from application.identity.principal import Principal
 from application.money.attribute_conversations import AttributeConversationsCommand
 from application.money.get_statement import GetStatementCommand
@@ -175,3 +176,27 @@ async def test_summaries_and_statements_follow_the_rows(rig: MoneyRig) -> None:
     assert {line.purchase_external_id for line in statement.lines} == {payment_id}
     assert {line.source_title for line in statement.lines} == {"Shared book", "B's book"}
     assert any(line.row.kind == "REVERSAL" for line in statement.lines)
+
+
+async def test_statements_page_with_a_cursor_and_keep_month_totals(rig: MoneyRig) -> None:
+    world = await rig.seed(price=1000)
+    [purchase_id] = await _attributed(rig, world)
+    payment_id = (await rig.purchase(purchase_id)).external_payment_id
+    await rig.sandbox.refund(payment_id, 400, idempotency_key="paged")
+    await _settle_webhooks(rig)
+    month = rig.clock.now().strftime("%Y-%m")
+    command = GetStatementCommand(principal=None, creator_id=world.creator_b, month=month)
+    async with rig.unit() as u:
+        everything = await u.statement(command)
+        seen, cursor = [], None
+        while True:
+            page = await u.statement(replace(command, limit=1, cursor=cursor))
+            assert page.totals == everything.totals
+            seen += [line.row.id for line in page.lines]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        with pytest.raises(InvalidInput):
+            await u.statement(replace(command, limit=1, cursor="not-a-cursor"))
+    assert seen == [line.row.id for line in everything.lines]
+    assert len(seen) == 4  # two attribution rows and two reversals

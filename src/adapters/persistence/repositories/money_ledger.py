@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -333,8 +333,16 @@ class SqlRevenueLedger:
             .values(payout_id=None, payout_status=enums.PayoutStatus.PENDING, paid_out_at=None),
         )
 
-    async def statement(self, creator_id: str, *, start: datetime, end: datetime) -> list[StatementLine]:
-        rows = await self._s.execute(
+    async def statement(
+        self,
+        creator_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[StatementLine]:
+        stmt = (
             select(
                 R,
                 Purchase.payment_processor,
@@ -345,8 +353,14 @@ class SqlRevenueLedger:
             .outerjoin(Purchase, Purchase.id == R.purchase_id)
             .join(Source, Source.id == R.source_id)
             .where(R.creator_id == creator_id, R.created_at >= start, R.created_at < end)
-            .order_by(R.created_at, R.conversation_id, R.id)
+            .order_by(R.created_at, R.id)
         )
+        if after is not None:
+            at, row_id = after
+            stmt = stmt.where(or_(R.created_at > at, and_(R.created_at == at, R.id > row_id)))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = await self._s.execute(stmt)
         return [
             StatementLine(
                 row=_row(r),
@@ -359,6 +373,14 @@ class SqlRevenueLedger:
             )
             for r, proc, external, amount, title in rows
         ]
+
+    async def statement_totals(self, creator_id: str, *, start: datetime, end: datetime) -> dict[str, int]:
+        rows = await self._s.execute(
+            select(R.currency, func.sum(R.amount_cents))
+            .where(R.creator_id == creator_id, R.created_at >= start, R.created_at < end)
+            .group_by(R.currency)
+        )
+        return {currency: int(total) for currency, total in rows}
 
     async def summarize(self, creator_id: str | None = None) -> list[SummaryRow]:
         stmt = select(R.creator_id, R.currency, R.created_at, R.kind, R.amount_cents, R.conversation_id)

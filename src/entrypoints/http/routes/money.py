@@ -85,6 +85,7 @@ class StatementOut(msgspec.Struct):
     month: str
     totals: dict[str, int]
     lines: list[StatementLineOut]
+    next_cursor: str | None
 
 
 class NewPayoutAccount(msgspec.Struct, forbid_unknown_fields=True):
@@ -192,10 +193,22 @@ async def get_statement(
     principal: FromDishka[Principal],
     uc: FromDishka[GetStatement],
     format: Annotated[str, QueryParameter(pattern="^(json|csv)$")] = "json",
+    limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, QueryParameter(max_length=500)] = None,
 ) -> Response[Any]:
     """Every ledger row booked for the creator in the month (UTC), back to its purchase,
-    conversation and source; ``?format=csv`` for a spreadsheet."""
-    statement = await uc(GetStatementCommand(principal=principal, creator_id=creator_id, month=month))
+    conversation and source, in pages (``limit``, ``cursor``); ``?format=csv`` for the whole
+    month as a spreadsheet."""
+    paged = format == "json"
+    statement = await uc(
+        GetStatementCommand(
+            principal=principal,
+            creator_id=creator_id,
+            month=month,
+            limit=limit if paged else None,
+            cursor=cursor if paged else None,
+        )
+    )
     if format == "csv":
         return Response(
             statement_csv(statement),
@@ -224,7 +237,15 @@ async def get_statement(
         )
         for line in statement.lines
     ]
-    return Response(StatementOut(creator_id=creator_id, month=month, totals=statement.totals, lines=lines))
+    return Response(
+        StatementOut(
+            creator_id=creator_id,
+            month=month,
+            totals=statement.totals,
+            lines=lines,
+            next_cursor=statement.next_cursor,
+        )
+    )
 
 
 @post("/v1/attribution/run", tags=TAGS, summary="Attribute ended conversations now", status_code=200)
