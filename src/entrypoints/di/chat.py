@@ -18,6 +18,7 @@ from adapters.persistence.repositories.chat import (
 from application.catalogue.blobs import BlobStore
 from application.chat.model_port import AnswerModel
 from application.chat.pricing import ModelPricing
+from application.chatbots.ports import ChatbotRepository
 from application.conversations.archive_conversation import ArchiveConversation
 from application.conversations.attach_file import AttachFile
 from application.conversations.chat_ports import (
@@ -31,7 +32,13 @@ from application.conversations.expire_conversations import ExpireConversations
 from application.conversations.get_conversation import GetConversation
 from application.conversations.list_conversations import ListConversations
 from application.conversations.open_conversation import OpenConversation
+from application.conversations.ports import ConversationRepository
 from application.conversations.send_message import SendMessage
+from application.identity.ports import Authorizer
+from application.ingestion.visible_index import SearchableFilesIndex
+from application.ports.clock import Clock
+from application.ports.uow import UnitOfWork
+from application.retrieval.ports import Embedder
 from entrypoints.settings import Settings
 
 
@@ -97,7 +104,30 @@ class ChatProvider(Provider):
         return SqlConversationFiles(session, blobs.read)
 
     open_conversation = provide(OpenConversation, scope=Scope.REQUEST)
-    send_message_factory = provide(SendMessageFactory, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def send_message_factory(
+        self,
+        conversations: ConversationRepository,
+        chatbots: ChatbotRepository,
+        chat_log: ChatLog,
+        knowledge: UserKnowledge,
+        files: ConversationFiles,
+        directory: SourceDirectory,
+        embedder: Embedder,
+        index: SearchableFilesIndex,
+        model: AnswerModel,
+        pricing: ModelPricing,
+        authorizer: Authorizer,
+        clock: Clock,
+        uow: UnitOfWork,
+    ) -> SendMessageFactory:
+        # Answers search what readers may see: chunks of active READY files only, so a file being
+        # ingested or just replaced never answers (application/ingestion/visible_index.py).
+        return SendMessageFactory(
+            conversations, chatbots, chat_log, knowledge, files, directory, embedder, index, model,
+            pricing, authorizer, clock, uow,
+        )  # fmt: skip
 
     @provide(scope=Scope.REQUEST)
     async def send_message(self, made: SendMessageFactory) -> AsyncIterator[SendMessage]:

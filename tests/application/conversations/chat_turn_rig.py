@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.clock import FakeClock
 from adapters.embedding.lexical import LexicalEmbedder
+from adapters.persistence.models import File as FileRow
 from adapters.persistence.repositories import (
     SqlAlchemyChatbotRepository,
     SqlAlchemyConversationRepository,
@@ -215,6 +216,16 @@ class ChatRig:
             for source in source_list:
                 await SqlAlchemySourceRepository(s).add(source, effective_from=T0)
             await SqlAlchemyChatbotRepository(s).add(chatbot, version)
+            # one active READY file per source, as ingestion leaves it: answers only search those
+            file_ids = [new_id() for _ in source_list]
+            for file_id, source in zip(file_ids, source_list, strict=True):
+                s.add(
+                    FileRow(
+                        id=file_id, source_id=source.id, owner_user_id=user.id, creator_id=creator.id,
+                        blob_url=f"seed/{file_id}", file_name="book.md", mime_type="text/markdown",
+                        size_bytes=1, status="READY", is_active=True,
+                    )
+                )  # fmt: skip
             await uow.commit()
         await self.index.ensure_collection(VectorLayout.of(self.embedder))
         embeddings = await self.embedder.embed_documents(list(passages))
@@ -227,7 +238,7 @@ class ChatRig:
                 IndexedChunk(
                     chunk_id=chunk_id,
                     source_id=source_list[n % sources].id,
-                    file_id=new_id(),
+                    file_id=file_ids[n % sources],
                     text=text,
                     token_count=10 + n,
                     page=n + 1,
