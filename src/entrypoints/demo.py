@@ -26,6 +26,7 @@ from application.identity.authenticate import UserMirror
 from application.identity.ports import Claims
 from application.identity.principal import Principal
 from domain.catalogue import SourceType
+from domain.money import Money
 from entrypoints.di import build_container
 from entrypoints.settings import Settings
 
@@ -173,6 +174,40 @@ async def _chatbot(container: AsyncContainer, owner: Principal, creator_id: str)
     return chatbot.id
 
 
+async def _purchase(container: AsyncContainer, buyer: Principal, chatbot_id: str) -> str:
+    """The demo reader buys a conversation through the sandbox processor: checkout, the signed
+    webhook through the same ReceiveWebhook use case as the HTTP endpoint, and the job that
+    completes the purchase and opens the conversation. Once: a reader who has one keeps it."""
+    from application.conversations.ports import ConversationRepository
+    from application.money.ports import PaymentGateways
+    from application.money.receive_webhook import ReceiveWebhook, ReceiveWebhookCommand
+    from application.money.start_checkout import StartCheckout, StartCheckoutCommand
+
+    assert buyer.user_id is not None
+    async with container() as request:
+        mine = await (await request.get(ConversationRepository)).list_for_user(buyer.user_id)
+    bought = [c for c in mine if c.purchase_id is not None and c.chatbot_id == chatbot_id]
+    if bought:
+        return f"the demo reader's bought conversation: {bought[0].id}"
+    async with container() as request:
+        started = await (await request.get(StartCheckout))(
+            StartCheckoutCommand(principal=buyer, chatbot_id=chatbot_id)
+        )
+    checkout_id = started.checkout_url.rstrip("/").rsplit("/", 1)[-1]
+    async with container() as request:
+        sandbox = (await request.get(PaymentGateways)).get("SANDBOX")
+        if sandbox is None or not hasattr(sandbox, "complete"):
+            return "no sandbox purchase: the payment processor is not the sandbox"
+        delivery = await sandbox.complete(checkout_id, succeed=True)
+        await (await request.get(ReceiveWebhook))(
+            ReceiveWebhookCommand(processor="sandbox", headers=delivery.headers, raw_body=delivery.body)
+        )
+    return (
+        f"the demo reader bought a conversation: purchase {started.purchase_id},"
+        f" {Money.of(started.amount, started.currency)} through the sandbox processor"
+    )
+
+
 async def load_demo(settings: Settings) -> str:
     """Creates (or finds) the demo content; returns a summary for the terminal."""
     from entrypoints.runtime import make_job_runner
@@ -181,11 +216,14 @@ async def load_demo(settings: Settings) -> str:
     summary = DemoSummary()
     try:
         owner = await _user(container, DEMO_EMAIL)
-        await _user(container, BUYER_EMAIL)
+        buyer = await _user(container, BUYER_EMAIL)
         await _catalogue(container, owner, summary)
         runner = await make_job_runner(container, settings)
         await runner.run_until_idle()  # ingestion jobs: the docs become cited, searchable chunks
-        await _chatbot(container, owner, summary.creator_id)
+        chatbot_id = await _chatbot(container, owner, summary.creator_id)
+        if settings.payment_processor == "sandbox":
+            summary.purchase = await _purchase(container, buyer, chatbot_id)
+            await runner.run_until_idle()  # the webhook job completes it and opens the conversation
     finally:
         await container.close()
     return summary.render(settings)
