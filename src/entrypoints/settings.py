@@ -81,6 +81,7 @@ class Settings:
     lemonsqueezy_api_key: str = ""
     lemonsqueezy_webhook_secret: str = ""
     lemonsqueezy_store_id: str = ""
+    lemonsqueezy_variant_id: str = ""  # the product variant checkouts sell (custom price per chatbot)
     paypal_client_id: str = ""
     paypal_client_secret: str = ""
     paypal_webhook_id: str = ""

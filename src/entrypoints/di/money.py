@@ -74,7 +74,7 @@ def build_gateway(settings: Settings, name: str, clock: Clock) -> PaymentGateway
     if name == "lemonsqueezy":
         from adapters.payments.lemonsqueezy_gateway import LemonSqueezyPaymentGateway
 
-        variant = str(getattr(settings, "lemonsqueezy_variant_id", ""))
+        variant = settings.lemonsqueezy_variant_id
         if not variant:
             raise ServiceUnavailable(
                 "Lemon Squeezy checkouts need a product variant id (lemonsqueezy_variant_id)",
