@@ -15,6 +15,9 @@ from application.ports.clock import Clock
 from application.ports.uow import UnitOfWork
 from domain.conversations import Conversation
 
+# the money area's PAID statuses a buyer can still chat on (ports there: COMPLETED, PARTIALLY_REFUNDED)
+_USABLE_PURCHASE = frozenset({"COMPLETED", "PARTIALLY_REFUNDED"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpenConversationCommand:
@@ -34,7 +37,10 @@ class OpenConversation:
 
     - The caller must be allowed to start one (``conversation.start``; a private chatbot is
       invisible to strangers) and the chatbot must be active with a live version.
-    - From a purchase: the purchase must be COMPLETED, for this chatbot and bought by the caller.
+    - From a purchase: the purchase must be paid and still usable (COMPLETED, or
+      PARTIALLY_REFUNDED: a buyer keeps what they paid for after a partial refund, and a refund
+      webhook can even arrive before the payment's), for this chatbot and bought by the caller.
+      PENDING, FAILED, REFUNDED and DISPUTED purchases open nothing (409 ``purchase-not-completed``).
       Opening again from the same purchase returns the same conversation (webhooks repeat).
     - Without a purchase: only when the version is free (price 0) or allows anonymous use; an
       anonymous visitor additionally needs ``allow_anonymous`` (else 403 ``anonymous-not-allowed``).
@@ -105,6 +111,6 @@ class OpenConversation:
             raise NotFound("purchase not found", code="purchase-not-found")
         if purchase.chatbot_id != chatbot_id:
             raise Conflict("this purchase is for another chatbot", code="purchase-chatbot-mismatch")
-        if purchase.status != "COMPLETED":
+        if purchase.status not in _USABLE_PURCHASE:
             raise Conflict(f"this purchase is {purchase.status}", code="purchase-not-completed")
         return await self._purchases.conversation_of(purchase_id)
