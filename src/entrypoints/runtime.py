@@ -45,6 +45,8 @@ def periodic_schedules(settings: Settings) -> list[Schedule]:
         Schedule("expire-conversations", timedelta(minutes=5)),
         Schedule("attribute-conversations", timedelta(minutes=15)),
         Schedule("run-payouts", timedelta(days=1)),
+        # no year/month: every settled month not yet allocated (application.money.enterprise_schedule)
+        Schedule("allocate-enterprise-month", timedelta(days=1)),
     ]
     if settings.payment_processor == "sandbox":
         schedules.append(Schedule("deliver-sandbox-webhooks", timedelta(minutes=1)))
