@@ -18,7 +18,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from application.ports.clock import Clock
 
@@ -167,6 +167,7 @@ async def execute(
         if job.attempt >= job.max_attempts or isinstance(exc, UnknownJob):
             log.error("job failed for good", extra={"job": job.name, "job_id": job.id, "error": error})
             await store.fail(job.id, error, clock.now())
+            await _give_up(handler, job, error)
         else:
             delay = backoff(job.attempt, base=backoff_base)
             log.warning(
@@ -181,3 +182,22 @@ async def execute(
             await store.retry(job.id, error, clock.now() + timedelta(seconds=delay))
         return
     await store.complete(job.id, clock.now())
+
+
+@runtime_checkable
+class GivesUp(Protocol):
+    """A handler that wants to know when its job has failed for good (every attempt spent), so
+    it can leave its subject in an honest state (e.g. a file FAILED rather than PROCESSING)."""
+
+    async def __call__(self, args: Mapping[str, Any]) -> None: ...
+
+    async def give_up(self, args: Mapping[str, Any], error: str) -> None: ...
+
+
+async def _give_up(handler: Handler | None, job: ClaimedJob, error: str) -> None:
+    if not isinstance(handler, GivesUp):
+        return
+    try:
+        await handler.give_up(job.args, error)
+    except Exception:  # the job is already recorded as failed; this is best effort, loudly
+        log.exception("giving up on a failed job failed", extra={"job": job.name, "job_id": job.id})

@@ -239,6 +239,28 @@ class IngestFile:
         await self._index.ensure_collection(VectorLayout.of(self._embedder))
         await self._index.delete_file(file_id)
 
+    async def give_up(self, file_id: str, error: str) -> IngestionReport:
+        """Called once the job has failed for good (every retry spent on transient errors): an
+        active file still PENDING or PROCESSING ends FAILED with the reason, its partial chunks
+        and vectors removed, so the uploader sees what happened and can retry it, instead of a
+        file that says PROCESSING forever. A file in any other state is left alone."""
+        report = IngestionReport(file_id=file_id, status=None)
+        file = await self._sources.get_file(file_id)
+        workable = (FileStatus.PENDING, FileStatus.PROCESSING)
+        if file is None or not file.is_active or file.status not in workable:
+            await self._uow.rollback()
+            report.skipped = True
+            report.status = None if file is None else file.status
+            return report
+        if file.status is FileStatus.PENDING:  # PENDING -> FAILED is allowed directly
+            file.mark_failed(_gave_up(error))
+            await self._sources.save_file(file)
+            await self._uow.commit()
+            report.status, report.failure_reason = FileStatus.FAILED, file.failure_reason
+            return report
+        await self._fail(file, _gave_up(error), report)
+        return report
+
     async def _fail(self, file: SourceFile, reason: str, report: IngestionReport) -> None:
         current = await self._sources.get_file(file.id)
         if current is not None and current.status is FileStatus.PROCESSING:
@@ -251,6 +273,11 @@ class IngestFile:
         await self._drop_vectors(file.id)
         report.status = FileStatus.FAILED if current is not None else None
         report.failure_reason = reason
+
+
+def _gave_up(error: str) -> str:
+    detail = error.strip().splitlines()[0][:300] if error.strip() else "unknown error"
+    return f"Ingestion failed after every retry ({detail}). Retry the file to try again."
 
 
 def _silent(stage: str, done: int, total: int) -> None:

@@ -98,6 +98,47 @@ async def test_a_job_that_keeps_failing_ends_failed_with_its_last_error() -> Non
     assert store.rows["j1"].attempts == 2
 
 
+class Stubborn:
+    """A handler that always fails and wants to know when its job is given up on."""
+
+    def __init__(self, *, give_up_fails: bool = False) -> None:
+        self.calls = 0
+        self.given_up: list[tuple[Mapping[str, Any], str]] = []
+        self._give_up_fails = give_up_fails
+
+    async def __call__(self, args: Mapping[str, Any]) -> None:
+        self.calls += 1
+        raise ConnectionError("index unreachable")
+
+    async def give_up(self, args: Mapping[str, Any], error: str) -> None:
+        self.given_up.append((args, error))
+        if self._give_up_fails:
+            raise RuntimeError("database down too")
+
+
+async def test_a_handler_hears_once_that_its_job_was_given_up_on() -> None:
+    clock = FakeClock()
+    handler = Stubborn()
+    store = MemoryStore([Row("j1", "ingest", {"file_id": "f1"}, max_attempts=3)])
+    runner = JobRunner(store, {"ingest": handler}, clock)
+    for _ in range(2):
+        await runner.run_until_idle()
+        assert handler.given_up == []  # a retry is still coming
+        clock.advance(timedelta(hours=1))
+    await runner.run_until_idle()
+    assert (handler.calls, store.rows["j1"].status) == (3, "failed")
+    assert handler.given_up == [({"file_id": "f1"}, "ConnectionError: index unreachable")]
+
+
+async def test_a_failing_give_up_is_logged_and_the_job_stays_failed(caplog: Any) -> None:
+    handler = Stubborn(give_up_fails=True)
+    store = MemoryStore([Row("j1", "ingest", {}, max_attempts=1)])
+    await JobRunner(store, {"ingest": handler}, FakeClock()).run_until_idle()
+    assert store.rows["j1"].status == "failed"
+    assert len(handler.given_up) == 1
+    assert "giving up on a failed job failed" in caplog.text
+
+
 async def test_an_unknown_job_fails_at_once() -> None:
     store = MemoryStore([Row("j1", "nobody-handles-this", {}, max_attempts=5)])
     await JobRunner(store, {}, FakeClock()).run_until_idle()

@@ -273,6 +273,46 @@ async def test_a_transient_failure_propagates_for_a_retry_that_then_finishes(wor
     assert await world.index.count(file_id=file.id) == retried.chunk_count
 
 
+async def test_a_file_whose_retries_are_all_spent_ends_failed_and_can_be_retried(world: World) -> None:
+    from application.catalogue.retry_source_file import RetrySourceFileCommand
+    from application.errors import ExternalServiceError
+
+    ana, source_id = await _source(world)
+    ready = (await _upload(world, ana, source_id, BOOK)).file
+    assert (await _ingest(world, ready.id)).status is FileStatus.READY
+    waiting = (await _upload(world, ana, source_id, BOOK, name="never-started.md")).file
+    stuck = (await _upload(world, ana, source_id, BOOK.replace(b"cow", b"calf"), name="calf.md")).file
+    world.embedder = FlakyEmbedder(world.embedder, failures=3)  # type: ignore[assignment]
+    with pytest.raises(ExternalServiceError):
+        await _ingest(world, stuck.id)  # left PROCESSING, maybe with partial vectors
+
+    async with world.unit() as u:  # what the job runner calls once the last attempt failed
+        gave_up = await u.ingest.give_up(stuck.id, "ExternalServiceError: embedder unreachable\ntrace")
+    async with world.unit() as u:
+        never = await u.ingest.give_up(waiting.id, "")
+        untouched = await u.ingest.give_up(ready.id, "ExternalServiceError: late duplicate")
+        missing = await u.ingest.give_up("no-such-file", "boom")
+    assert (gave_up.status, never.status) == (FileStatus.FAILED, FileStatus.FAILED)
+    assert gave_up.failure_reason is not None
+    assert "embedder unreachable" in gave_up.failure_reason
+    assert "trace" not in gave_up.failure_reason  # one line of the error, not a traceback
+    assert (untouched.skipped, untouched.status, missing.skipped) == (True, FileStatus.READY, True)
+    async with world.unit() as u:
+        failed = await u.repos.sources.get_file(stuck.id)
+        assert failed.status is FileStatus.FAILED
+        assert "Retry the file" in (failed.failure_reason or "")
+        assert (await u.repos.sources.get_file(waiting.id)).status is FileStatus.FAILED
+        assert (await u.repos.sources.get_file(ready.id)).status is FileStatus.READY
+        assert await u.records.searchable_file_ids([source_id]) == {ready.id}
+    assert await world.index.count(file_id=stuck.id) == 0
+    assert await world.index.count(file_id=ready.id) > 0
+
+    world.embedder = world.embedder._inner  # type: ignore[attr-defined]  # the provider is back
+    async with world.unit() as u:
+        await u.retry(RetrySourceFileCommand(principal=ana, source_id=source_id, file_id=stuck.id))
+    assert (await _ingest(world, stuck.id)).status is FileStatus.READY
+
+
 async def test_retrying_files(world: World) -> None:
     from application.catalogue.retry_source_file import RetrySourceFileCommand
     from application.errors import Conflict
