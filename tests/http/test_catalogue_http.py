@@ -165,6 +165,34 @@ async def test_bad_uploads(client: Client, app: Litestar, sign_in: Any, engine: 
     problem(await _upload(client, owner, "nope", DOC, "a.md", "text/markdown"), 404, "not-found")
 
 
+async def test_a_form_upload_streams_its_file_part(client: Client, sign_in: Any, engine: AsyncEngine) -> None:
+    """What a browser form or ``curl -F file=@cow.md`` sends: the file part is the file."""
+    owner = await sign_in("seth@example.com")
+    _, source_id = await _creator_and_source(client, owner)
+    url = f"/v1/sources/{source_id}/files"
+    r = await client.post(
+        url, data={"note": "first edition"}, files={"file": ("cow.md", DOC, "text/markdown")}, headers=owner
+    )
+    assert r.status_code == 201, r.text
+    uploaded = r.json()
+    assert (uploaded["file_name"], uploaded["size_bytes"]) == ("cow.md", len(DOC))
+    ready = await settled(client, owner, source_id, uploaded["id"])
+    assert ready["status"] == "READY", ready
+    assert ready["chunk_count"] > 1
+
+    too_big = {"file": ("big.txt", b"x" * 70_000, "text/plain")}
+    problem(await client.post(url, files=too_big, headers=owner), 413, "file-too-large")
+    no_file = await client.post(
+        url,
+        content=b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n--b--\r\n',
+        headers={**owner, "content-type": "multipart/form-data; boundary=b"},
+    )
+    assert "file part" in problem(no_file, 422, "invalid-multipart")["detail"]
+    async with engine.connect() as conn:  # the refused ones left nothing behind
+        files = (await conn.execute(select(Chunk.file_id).distinct())).scalars().all()
+    assert set(files) == {uploaded["id"]}
+
+
 async def test_members_and_shares_are_audited(client: Client, sign_in: Any, engine: AsyncEngine) -> None:
     owner = await sign_in("seth@example.com")
     helper = await sign_in("helper@example.com")

@@ -34,6 +34,7 @@ from application.catalogue.upload_source_file import UploadSourceFile, UploadSou
 from application.identity.principal import Principal
 from domain.catalogue import SourceType
 from domain.roles import CreatorRole
+from entrypoints.http.multipart_upload import first_file_part, is_multipart
 from entrypoints.http.routes.catalogue_schemas import (
     CreatorOut,
     FileOut,
@@ -320,7 +321,7 @@ async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
 @post(
     "/v1/sources/{source_id:str}/files",
     tags=TAGS,
-    summary="Upload a file of a source (the raw request body)",
+    summary="Upload a file of a source (the raw request body, or a multipart form's file part)",
     status_code=201,
     request_max_body_size=None,  # the use case streams the body and enforces the upload limit
 )
@@ -333,18 +334,23 @@ async def upload_file(
     file_name: Annotated[str | None, QueryParameter(min_length=1, max_length=255)] = None,
 ) -> FileOut:
     """Send the file's bytes as the request body and its name as ``file_name`` (or in a
-    ``Content-Disposition`` header's ``filename``); ``Content-Type``
-    is checked against what the bytes are. The file is stored, its SHA-256 recorded, and its
-    ingestion queued: follow it with ``GET /v1/sources/{source_id}/files/{file_id}``. A file that
-    cannot be ingested (empty, unsupported, mislabelled) is answered with status FAILED and the
-    reason; one over the size limit is refused (413) and nothing is kept."""
+    ``Content-Disposition`` header's ``filename``); ``Content-Type`` is checked against what the bytes
+    are. A ``multipart/form-data`` body (a browser form, ``curl -F file=@book.pdf``) works too: its
+    first file part is the file (streamed, not buffered), named by the part's filename, typed by the
+    part's ``Content-Type``. The file is stored, its SHA-256 recorded, and its ingestion queued: follow
+    it with ``GET /v1/sources/{source_id}/files/{file_id}``. A file that cannot be ingested (empty,
+    unsupported, mislabelled) is answered with status FAILED and the reason; one over the size limit is
+    refused (413) and nothing is kept."""
+    declared = request.headers.get("content-type")
+    if is_multipart(declared):
+        part = await first_file_part(_body(request), declared or "")
+        name, content, declared = file_name or part.file_name or "upload", part.content, part.content_type
+    else:
+        name = file_name or _disposition_name(request.headers.get("content-disposition", ""))
+        content = _body(request)
     uploaded = await uc(
         UploadSourceFileCommand(
-            principal=principal,
-            source_id=source_id,
-            file_name=file_name or _disposition_name(request.headers.get("content-disposition", "")),
-            content=_body(request),
-            declared_type=request.headers.get("content-type"),
+            principal=principal, source_id=source_id, file_name=name, content=content, declared_type=declared
         )
     )
     return file_out(uploaded.file, checksum=uploaded.checksum_sha256)
