@@ -11,6 +11,13 @@ SQLite is tuned for one process with many concurrent tasks:
   cannot let it wait: its snapshot is stale). Taking the lock up front makes writers queue
   behind each other for up to busy_timeout instead. Purely read-only work can opt out with
   ``read_only(engine)`` (deferred BEGIN), which in WAL mode never waits for a writer.
+- ``synchronous = NORMAL``: in WAL mode a commit appends to the WAL without an fsync; the WAL
+  is synced at checkpoints. The database can never be corrupted by a crash this way; a power
+  loss (not a process crash) may lose the last transactions before the checkpoint. That is the
+  setting SQLite recommends with WAL; FULL would add an fsync to every commit (every chat
+  turn commits), which on a shared disk costs milliseconds each.
+- Statements run through ``sqlite_driver``: aiosqlite with one worker-thread round trip per
+  statement instead of SQLAlchemy's four (see that module).
 
 The sqlite3 driver's own transaction handling is switched off (``isolation_level = None``)
 and SQLAlchemy's ``begin`` event emits the BEGIN, the recipe in the SQLAlchemy SQLite docs; it
@@ -28,6 +35,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+from adapters.persistence import sqlite_driver
 
 SQLITE_BEGIN_OPTION = "canon_sqlite_begin"
 """Execution option selecting the SQLite BEGIN mode: "IMMEDIATE" (default) or "DEFERRED"."""
@@ -92,7 +101,7 @@ def _sqlite_engine(url: URL, *, echo: bool, busy_timeout_ms: int, foreign_keys: 
     if url.get_driver_name() != "aiosqlite":
         raise ValueError("SQLite URLs must use the aiosqlite driver: sqlite+aiosqlite:///path/to/file.db")
     in_memory = url.database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "module": sqlite_driver.dbapi()}
     if in_memory:
         # One shared connection, or every checkout would see a different empty database.
         kwargs["poolclass"] = StaticPool
