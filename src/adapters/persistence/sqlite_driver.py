@@ -9,6 +9,13 @@ and keeps what SQLAlchemy reads afterwards (rows, description, rowcount, lastrow
 statement costs one round trip. Results are already fully buffered by the stock adapter, so
 nothing changes in behaviour: same connection, same thread, same SQL, same errors.
 
+A transaction's ``BEGIN`` (which the engine emits as its own statement, see ``engine``) is not
+sent on its own either: it is kept and run in the same worker call as the transaction's first
+statement, and a transaction that ends before running any statement never sends it (nor its
+COMMIT or ROLLBACK). The lock is taken at the same moment it would have been (SQLAlchemy begins
+lazily, right before the first statement); a BEGIN that fails (the write lock not free within
+the busy timeout) fails that first statement with the same error.
+
 Server-side cursors (``stream_results``) keep the stock behaviour: they fetch in batches, which
 needs the live cursor.
 
@@ -32,12 +39,15 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 _Outcome = tuple[Any, int, int | None, list[Any] | None]
 
 
-def _execute(conn: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
-    """Runs on aiosqlite's worker thread: the whole life of one cursor."""
+def _execute(conn: sqlite3.Connection, begin: str | None, operation: str, parameters: Any) -> _Outcome:
+    """Runs on aiosqlite's worker thread: the whole life of one cursor (after a pending BEGIN)."""
+    if begin is not None:
+        conn.execute(begin)
     cursor = conn.cursor()
     try:
         cursor.execute(operation, () if parameters is None else parameters)
@@ -48,7 +58,11 @@ def _execute(conn: sqlite3.Connection, operation: str, parameters: Any) -> _Outc
         cursor.close()
 
 
-def _executemany(conn: sqlite3.Connection, operation: str, seq_of_parameters: Any) -> _Outcome:
+def _executemany(
+    conn: sqlite3.Connection, begin: str | None, operation: str, seq_of_parameters: Any
+) -> _Outcome:
+    if begin is not None:
+        conn.execute(begin)
     cursor = conn.cursor()
     try:
         cursor.executemany(operation, seq_of_parameters)
@@ -103,14 +117,24 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
-            outcome = await self._connection._execute(_execute, self._connection._conn, operation, parameters)
+        connection = self._adapt_connection
+        if _is_begin(operation, parameters):
+            connection._pending_begin = operation  # type: ignore[attr-defined]
+            self._keep((None, -1, None, None))
+            return
+        async with connection._execute_mutex:
+            begin = connection.take_pending_begin()  # type: ignore[attr-defined]
+            outcome = await self._connection._execute(
+                _execute, self._connection._conn, begin, operation, parameters
+            )
         self._keep(outcome)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
+        connection = self._adapt_connection
+        async with connection._execute_mutex:
+            begin = connection.take_pending_begin()  # type: ignore[attr-defined]
             outcome = await self._connection._execute(
-                _executemany, self._connection._conn, operation, seq_of_parameters
+                _executemany, self._connection._conn, begin, operation, seq_of_parameters
             )
         self._keep(outcome)
 
@@ -126,8 +150,34 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_pending_begin",)
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._pending_begin: str | None = None
+
+    def take_pending_begin(self) -> str | None:
+        begin, self._pending_begin = self._pending_begin, None
+        return begin
+
+    def commit(self) -> None:
+        if self.take_pending_begin() is None:  # else nothing ran: there is nothing to commit
+            super().commit()
+
+    def rollback(self) -> None:
+        if self.take_pending_begin() is None:
+            super().rollback()
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side and self._pending_begin is not None:
+            # A streamed cursor runs its statement the stock way: send the BEGIN first.
+            begin = self.take_pending_begin()
+            try:
+                await_(self._connection._execute(self._connection._conn.execute, begin))
+            except Exception as error:
+                self._handle_exception(error)
+        return super().cursor(server_side)
 
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
@@ -136,6 +186,10 @@ class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         stock = super().connect(*arg, **kw)
         return OneTripConnection(self, stock._connection)
+
+
+def _is_begin(operation: Any, parameters: Any) -> bool:
+    return not parameters and isinstance(operation, str) and operation.startswith("BEGIN")
 
 
 def dbapi() -> OneTripDbapi:

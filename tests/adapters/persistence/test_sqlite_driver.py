@@ -11,7 +11,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.engine import create_engine
@@ -45,11 +45,47 @@ async def test_a_statement_is_one_round_trip_to_the_worker_thread(
     engine: AsyncEngine, worker_calls: list[str]
 ) -> None:
     async with engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))  # the transaction's BEGIN and a first statement
+        await conn.execute(text("SELECT 1"))
         worker_calls.clear()
         rows = (await conn.execute(text("SELECT 1 UNION ALL SELECT 2"))).all()
         assert worker_calls == ["_execute"]
         assert [tuple(r) for r in rows] == [(1,), (2,)]
+
+
+async def test_begin_travels_with_the_first_statement(engine: AsyncEngine, worker_calls: list[str]) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        await conn.commit()
+        worker_calls.clear()
+        async with conn.begin():
+            await conn.execute(text("INSERT INTO item (name) VALUES ('x')"))
+            assert worker_calls == ["_execute"]  # BEGIN IMMEDIATE and the INSERT in one call
+            in_transaction = await conn.exec_driver_sql("SELECT count(*) FROM item")
+            assert in_transaction.scalar_one() == 1
+        assert worker_calls == ["_execute", "_execute", "commit"]
+        worker_calls.clear()
+        async with conn.begin():
+            pass  # nothing ran: neither BEGIN nor COMMIT is sent
+        assert worker_calls == []
+
+
+async def test_a_deferred_begin_still_takes_the_write_lock_first(tmp_path: Path) -> None:
+    """The second writer waits for the first one's commit before its first statement runs."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}"
+    first, second = create_engine(url), create_engine(url, sqlite_busy_timeout_ms=100)
+    try:
+        async with first.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        async with first.begin() as holder:
+            await holder.execute(text("INSERT INTO t VALUES (1)"))
+            with pytest.raises(OperationalError, match="locked"):
+                async with second.begin() as waiter:
+                    await waiter.execute(text("SELECT count(*) FROM t"))
+        async with second.begin() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 1
+    finally:
+        await first.dispose()
+        await second.dispose()
 
 
 async def test_rows_counts_returning_and_executemany(engine: AsyncEngine) -> None:
