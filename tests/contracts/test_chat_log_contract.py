@@ -121,6 +121,35 @@ class ChatLogContract:
             rest = await u.log.messages_page(cid, limit=5, after_id=first[-1].id)
             assert [(m.role, m.content) for m in rest] == [("USER", "three"), ("AI", "four")]
 
+    async def test_recent_messages_leave_out_the_answer_documents(self, chat: ChatBackend) -> None:
+        """A prompt's history needs role, content and tokens; attribution and context are large
+        and only the transcript pages carry them."""
+        cid, _ = await self.opened(chat)
+        question = message("USER", "a question")  # ids are ordered: the question's comes first
+        answer = NewMessage(
+            id=new_id(),
+            role="AI",
+            content="an answer",
+            token_count=2,
+            attribution={"sourcesUsed": [], "totalTokens": 0, "model": "m"},
+            context={"chunks": [{"chunkId": "c1", "text": "long passage"}]},
+            created_at=T0,
+        )
+        async with chat.unit() as u:
+            await u.log.add_messages(cid, [question, answer])
+            await u.uow.commit()
+        async with chat.unit() as u:
+            recent = await u.log.recent_messages(cid, limit=5)
+            page = await u.log.messages_page(cid, limit=5)
+        assert [(m.role, m.content, m.token_count) for m in recent] == [
+            ("USER", "a question", 2),
+            ("AI", "an answer", 2),
+        ]
+        assert [(m.attribution, m.context) for m in recent] == [(None, None), (None, None)]
+        assert recent[1].created_at == T0
+        assert page[1].attribution == answer.attribution
+        assert page[1].context == answer.context
+
     async def test_source_usage_accumulates_per_source(self, chat: ChatBackend) -> None:
         cid, source_id = await self.opened(chat)
         async with chat.unit() as u:

@@ -42,7 +42,8 @@ class InMemoryChatLog:
 
     async def recent_messages(self, conversation_id: str, *, limit: int) -> list[StoredMessage]:
         await self._session.tables()
-        return list(self._data.messages.get(conversation_id, [])[-max(1, limit) :])
+        recent = self._data.messages.get(conversation_id, [])[-max(1, limit) :]
+        return [replace(m, attribution=None, context=None) for m in recent]
 
     async def messages_page(
         self, conversation_id: str, *, limit: int, after_id: str | None = None

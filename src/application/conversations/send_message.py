@@ -9,6 +9,7 @@ from application.chat.pricing import ModelPricing
 from application.chatbots.ports import ChatbotRepository
 from application.conversations import turn_building as build
 from application.conversations.chat_ports import ChatLog, ConversationFiles, SourceDirectory, UserKnowledge
+from application.conversations.pinned_versions import PinnedVersions
 from application.conversations.ports import ConversationGuard, ConversationRepository
 from application.conversations.turn_stream import PreparedTurn, TurnRecorder
 from application.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
@@ -18,7 +19,7 @@ from application.identity.principal import Principal, Resource
 from application.ports.clock import Clock
 from application.ports.uow import UnitOfWork
 from application.retrieval.ports import Embedder, SearchHit, VectorIndex
-from domain.chatbots import ChatbotType, ChatbotVersion
+from domain.chatbots import ChatbotConfig, ChatbotType
 from domain.conversations import Conversation, ConversationStatus
 
 MAX_QUESTION_CHARS = 8_000
@@ -40,9 +41,10 @@ class SendMessage:
       and the expiry is saved), has no allowance left (``message-allowance-exhausted``), has
       used its token cap (``conversation-token-cap-reached``; the version's, else 50k), or the
       user used their daily cap (``daily-token-cap-reached``).
-    - The message is reserved first with a guarded update in its own short transaction: of
-      concurrent sends for the last message exactly one wins; the others get 409
-      ``message-conflict`` (or ``message-allowance-exhausted``) and never call the model.
+    - The message is reserved before the model is called, with a guarded update committed at
+      once (in the transaction that read what the prompt needs): of concurrent sends for the
+      last message exactly one wins; the others get 409 ``message-conflict`` (or
+      ``message-allowance-exhausted``) and never call the model.
     - Retrieval searches only the version's sources (its selection, or its owners' sources).
     - The prompt: the version's system prompt, the user's visible unexpired context, attached
       files, the history trimmed to a token budget, the retrieved chunks numbered for citation.
@@ -67,6 +69,8 @@ class SendMessage:
         authorizer: Authorizer,
         clock: Clock,
         uow: UnitOfWork,
+        *,
+        versions: PinnedVersions | None = None,
     ) -> None:
         self._conversations = conversations
         self._chatbots = chatbots
@@ -81,6 +85,7 @@ class SendMessage:
         self._authorizer = authorizer
         self._clock = clock
         self._uow = uow
+        self._versions = versions if versions is not None else PinnedVersions()
         self._turns: list[TurnRecorder] = []
 
     async def __call__(self, command: SendMessageCommand) -> TurnRecorder:
@@ -95,32 +100,31 @@ class SendMessage:
         if conversation is None:
             raise NotFound("conversation not found", code="conversation-not-found")
         await self._refuse_if_closed(conversation)
-        version = await self._chatbots.get_version(conversation.version_id)
-        if version is None:
+        config = await self._versions.config_of(conversation.version_id, self._chatbots)
+        if config is None:
             raise NotFound("chatbot version not found", code="chatbot-version-not-found")
         subject = _subject(conversation)
-        await self._check_caps(conversation, version, subject)
-        now = self._clock.now()
-        if not await self._conversations.consume_message(
-            conversation.id, expected_used=conversation.messages_used, at=now
-        ):
+        await self._check_caps(conversation, config, subject)
+        reserved = conversation.messages_used + 1
+        try:
+            # Everything the answer needs is read first, then the message is reserved by the
+            # guarded update, in the same transaction: one commit before the model is called.
+            turn = await self._prepare(conversation, config, question, reserved, subject)
+            won = await self._conversations.consume_message(
+                conversation.id, expected_used=conversation.messages_used, at=self._clock.now()
+            )
+        except BaseException:
+            await self._uow.rollback()
+            raise
+        if not won:
             await self._uow.rollback()
             raise Conflict(
                 "another message was sent at the same time; reload the conversation",
                 code="message-conflict",
             )
+        # Committed before the model streams: no lock (SQLite's write lock, a pooled connection)
+        # is held while it does, and concurrent sends see the reservation.
         await self._uow.commit()
-        reserved = conversation.messages_used + 1
-        try:
-            turn = await self._prepare(command, conversation, version, question, reserved, subject)
-        except BaseException:
-            await self._uow.rollback()
-            await self._log.release_message(conversation.id, reserved_used=reserved)
-            await self._uow.commit()
-            raise
-        # Nothing is written until the answer is complete: end the read transaction now, so no
-        # lock (SQLite's write lock, a pooled connection) is held while the model streams.
-        await self._uow.rollback()
         recorder = TurnRecorder(
             turn,
             model=self._model,
@@ -140,10 +144,9 @@ class SendMessage:
         for turn in turns:
             await turn.close()
 
-    def _model_for(self, version: ChatbotVersion) -> str | None:
+    def _model_for(self, config: ChatbotConfig) -> str | None:
         """The version's model when it names the configured provider's model; otherwise the
         deployment's default (a version written for another provider still gets answered)."""
-        config = version.config
         return config.model_name if _provider_of(self._model) == config.model_provider else None
 
     async def _refuse_if_closed(self, conversation: Conversation) -> None:
@@ -160,8 +163,7 @@ class SendMessage:
         if conversation.is_exhausted:
             raise Conflict("all messages of this conversation are used", code="message-allowance-exhausted")
 
-    async def _check_caps(self, conversation: Conversation, version: ChatbotVersion, subject: str) -> None:
-        config = version.config
+    async def _check_caps(self, conversation: Conversation, config: ChatbotConfig, subject: str) -> None:
         cap = config.conversation_token_cap or DEFAULT_CONVERSATION_TOKEN_CAP
         if conversation.total_tokens >= cap:
             raise Conflict(f"this conversation used its {cap} tokens", code="conversation-token-cap-reached")
@@ -172,15 +174,8 @@ class SendMessage:
                 raise Conflict(f"you used today's {daily} tokens", code="daily-token-cap-reached")
 
     async def _prepare(
-        self,
-        command: SendMessageCommand,
-        conversation: Conversation,
-        version: ChatbotVersion,
-        question: str,
-        reserved: int,
-        subject: str,
+        self, conversation: Conversation, config: ChatbotConfig, question: str, reserved: int, subject: str
     ) -> PreparedTurn:
-        config = version.config
         source_ids = config.rag.resolve(
             await self._directory.creator_source_ids(conversation.chatbot_id)
             if not config.rag.source_ids
@@ -215,7 +210,7 @@ class SendMessage:
             messages=(*history, ChatTurn(role="user", content=question)),
             context=build.context_chunks(hits, owners),
             max_output_tokens=min(config.max_output_tokens, remaining),
-            model=self._model_for(version),
+            model=self._model_for(config),
             advisor_board=config.type is ChatbotType.ADVISOR_BOARD,
         )
         return PreparedTurn(

@@ -32,6 +32,7 @@ from application.conversations.expire_conversations import ExpireConversations
 from application.conversations.get_conversation import GetConversation
 from application.conversations.list_conversations import ListConversations
 from application.conversations.open_conversation import OpenConversation
+from application.conversations.pinned_versions import PinnedVersions
 from application.conversations.ports import ConversationRepository
 from application.conversations.send_message import SendMessage
 from application.identity.ports import Authorizer
@@ -94,6 +95,11 @@ class ChatProvider(Provider):
     def pricing(self) -> ModelPricing:
         return ModelPricing()
 
+    @provide(scope=Scope.APP)
+    def pinned_versions(self) -> PinnedVersions:
+        # one per process: version configs never change (see the module)
+        return PinnedVersions()
+
     chat_log = provide(SqlChatLog, scope=Scope.REQUEST, provides=ChatLog)
     knowledge = provide(SqlUserKnowledge, scope=Scope.REQUEST, provides=UserKnowledge)
     directory = provide(SqlSourceDirectory, scope=Scope.REQUEST, provides=SourceDirectory)
@@ -121,12 +127,13 @@ class ChatProvider(Provider):
         authorizer: Authorizer,
         clock: Clock,
         uow: UnitOfWork,
+        versions: PinnedVersions,
     ) -> SendMessageFactory:
         # Answers search what readers may see: chunks of active READY files only, so a file being
         # ingested or just replaced never answers (application/ingestion/visible_index.py).
         return SendMessageFactory(
             conversations, chatbots, chat_log, knowledge, files, directory, embedder, index, model,
-            pricing, authorizer, clock, uow,
+            pricing, authorizer, clock, uow, versions=versions,
         )  # fmt: skip
 
     @provide(scope=Scope.REQUEST)

@@ -424,3 +424,29 @@ async def test_a_turn_never_streamed_gives_its_message_back_when_the_request_end
         await u.send.close_unfinished()  # harmless after a completed turn
     assert isinstance(events[-1], DoneEvent)
     assert (await conversation_row(engine, conversation_id)).messages_used == 1
+
+
+class FailingIndex:
+    """A vector backend that is down: every search fails."""
+
+    async def search(self, *args: Any, **kwargs: Any) -> Any:
+        from application.errors import ServiceUnavailable
+
+        raise ServiceUnavailable("the vector backend is unreachable", code="vector-backend-unavailable")
+
+
+async def test_a_turn_that_fails_before_the_model_reserves_nothing(rig: ChatRig, engine: AsyncEngine) -> None:
+    """Everything the prompt needs is read before the message is reserved: when that fails, the
+    allowance is untouched and nothing is written."""
+    from application.errors import ServiceUnavailable
+
+    seeded = await rig.seed(message_allowance=1)
+    user = Principal.user(seeded.user_id)
+    conversation_id = await open_for(rig, user, seeded.chatbot_id)
+    rig.index = FailingIndex()
+    with pytest.raises(ServiceUnavailable):
+        await send(rig, user, conversation_id)
+    row = await conversation_row(engine, conversation_id)
+    assert (row.messages_used, row.status.value) == (0, "ACTIVE")
+    assert rig.model.requests == []  # type: ignore[attr-defined]
+    assert await count(engine, Message) == 0

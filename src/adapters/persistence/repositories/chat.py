@@ -5,6 +5,11 @@ opens from (``application.conversations.chat_ports``).
 Counters (source usage, daily tokens) are written with one ``INSERT ... ON CONFLICT DO UPDATE``
 that adds to the stored value, so two answers finishing at once both count and neither
 overwrites the other; both databases support it.
+
+The statements a chat turn runs are built once, at import, over the tables (Core, not ORM
+entities), and executed with bound parameters: building and cache-keying a statement costs about
+as much as running a small one on SQLite, and a turn runs a dozen. Rows come back as plain tuples
+mapped straight to the port's dataclasses.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +38,7 @@ from adapters.persistence.models import (
     UserContext,
 )
 from adapters.persistence.models import Conversation as ConversationRow
+from adapters.persistence.models.base import utcnow
 from adapters.persistence.repositories._support import atomic, execute_update
 from adapters.persistence.types import UTCDateTime
 from application.conversations.chat_ports import (
@@ -55,9 +61,12 @@ _TEXT_TYPES = ("text/", "application/json", "application/x-ndjson")
 _MAX_FILE_BYTES = 512 * 1024
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def _insert(session: AsyncSession, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(table)
 
 
 def _stored(row: Message) -> StoredMessage:
@@ -74,6 +83,104 @@ def _stored(row: Message) -> StoredMessage:
     )
 
 
+# -- the turn's statements, built once ---------------------------------------------------------
+
+_MESSAGE = Message.__table__
+_USAGE = ConversationSourceUsage.__table__
+_DAILY = DailyTokenUsage.__table__
+_CONTEXT = UserContext.__table__
+_FILE = File.__table__
+_CONVERSATION_FILE = ConversationFile.__table__
+_SOURCE = Source.__table__
+_SOURCE_CREATOR = SourceCreator.__table__
+_CREATOR = Creator.__table__
+_CHATBOT_CREATOR = ChatbotCreator.__table__
+
+_RECENT = (
+    select(
+        _MESSAGE.c.id,
+        _MESSAGE.c.role,
+        _MESSAGE.c.content,
+        _MESSAGE.c.token_count,
+        _MESSAGE.c.created_at,
+    )
+    .where(_MESSAGE.c.conversation_id == bindparam("conversation_id"))
+    .order_by(_MESSAGE.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_ADD_MESSAGE = insert(_MESSAGE)
+_ADD_AI_CALL = insert(AiCallCost.__table__)
+_DAILY_TOTAL = select(_DAILY.c.input_tokens + _DAILY.c.output_tokens).where(
+    _DAILY.c.subject == bindparam("subject"), _DAILY.c.day == bindparam("day")
+)
+_VISIBLE_CONTEXT = (
+    select(_CONTEXT.c.key, _CONTEXT.c.value, _CONTEXT.c.source, _CONTEXT.c.chatbot_id)
+    .where(
+        _CONTEXT.c.user_id == bindparam("user_id"),
+        _CONTEXT.c.is_visible.is_(True),
+        or_(_CONTEXT.c.chatbot_id.is_(None), _CONTEXT.c.chatbot_id == bindparam("chatbot_id")),
+        or_(_CONTEXT.c.expires_at.is_(None), _CONTEXT.c.expires_at > bindparam("now", type_=UTCDateTime())),
+    )
+    .order_by(_CONTEXT.c.key)
+)
+_ATTACHED = (
+    select(_FILE.c.id, _FILE.c.file_name, _FILE.c.mime_type, _FILE.c.blob_url, _FILE.c.size_bytes)
+    .join(_CONVERSATION_FILE, _CONVERSATION_FILE.c.file_id == _FILE.c.id)
+    .where(_CONVERSATION_FILE.c.conversation_id == bindparam("conversation_id"))
+    .order_by(_CONVERSATION_FILE.c.created_at, _FILE.c.id)
+)
+_OWNERS = (
+    select(
+        _SOURCE.c.id,
+        _SOURCE.c.title,
+        _SOURCE_CREATOR.c.creator_id,
+        _CREATOR.c.name,
+        _SOURCE_CREATOR.c.revenue_share,
+    )
+    .join(_SOURCE_CREATOR, _SOURCE_CREATOR.c.source_id == _SOURCE.c.id, isouter=True)
+    .join(_CREATOR, _CREATOR.c.id == _SOURCE_CREATOR.c.creator_id, isouter=True)
+    .where(_SOURCE.c.id.in_(bindparam("source_ids", expanding=True)))
+)
+_CREATOR_SOURCES = (
+    select(_SOURCE_CREATOR.c.source_id)
+    .join(_CHATBOT_CREATOR, _CHATBOT_CREATOR.c.creator_id == _SOURCE_CREATOR.c.creator_id)
+    .where(_CHATBOT_CREATOR.c.chatbot_id == bindparam("chatbot_id"))
+    .distinct()
+)
+
+
+def _usage_upsert(insert_of: Any) -> Any:
+    statement = insert_of(_USAGE)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["conversation_id", "source_id"],
+        set_={
+            "total_tokens": _USAGE.c.total_tokens + excluded.total_tokens,
+            "message_count": _USAGE.c.message_count + 1,
+            "last_used_at": excluded.last_used_at,
+            "updated_at": excluded.updated_at,
+        },
+    )
+
+
+def _daily_upsert(insert_of: Any) -> Any:
+    statement = insert_of(_DAILY)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["subject", "day"],
+        set_={
+            "input_tokens": _DAILY.c.input_tokens + excluded.input_tokens,
+            "output_tokens": _DAILY.c.output_tokens + excluded.output_tokens,
+        },
+    )
+
+
+_UPSERTS = {
+    name: (_usage_upsert(insert_of), _daily_upsert(insert_of))
+    for name, insert_of in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 class SqlChatLog:
     """``ChatLog``: the transcript and the ledger rows one answer writes."""
 
@@ -81,13 +188,20 @@ class SqlChatLog:
         self._session = session
 
     async def recent_messages(self, conversation_id: str, *, limit: int) -> list[StoredMessage]:
-        rows = await self._session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id)
-            .order_by(Message.id.desc())
-            .limit(max(1, limit))
-        )
-        return [_stored(row) for row in reversed(list(rows))]
+        rows = (
+            await self._session.execute(_RECENT, {"conversation_id": conversation_id, "limit": max(1, limit)})
+        ).all()
+        return [
+            StoredMessage(
+                id=message_id,
+                conversation_id=conversation_id,
+                role=role.value,
+                content=content,
+                token_count=tokens,
+                created_at=created_at,
+            )
+            for message_id, role, content, tokens, created_at in reversed(rows)
+        ]
 
     async def messages_page(
         self, conversation_id: str, *, limit: int, after_id: str | None = None
@@ -99,29 +213,37 @@ class SqlChatLog:
         return [_stored(row) for row in rows]
 
     async def add_messages(self, conversation_id: str, messages: Sequence[NewMessage]) -> None:
+        if not messages:
+            return
+        rows: list[dict[str, Any]] = []
         for message in messages:
-            values: dict[str, Any] = {
-                "id": message.id,
-                "conversation_id": conversation_id,
-                "role": enums.MessageRole(message.role),
-                "content": message.content,
-                "token_count": message.token_count,
-                "sender_user_id": message.sender_user_id,
-                "attribution": dict(message.attribution) if message.attribution is not None else None,
-                "context": dict(message.context) if message.context is not None else None,
-            }
-            if message.created_at is not None:
-                values["created_at"] = values["updated_at"] = message.created_at
-            self._session.add(Message(**values))
+            at = message.created_at or utcnow()
+            rows.append(
+                {
+                    "id": message.id,
+                    "conversation_id": conversation_id,
+                    "role": enums.MessageRole(message.role),
+                    "content": message.content,
+                    "token_count": message.token_count,
+                    "sender_user_id": message.sender_user_id,
+                    "attribution": dict(message.attribution) if message.attribution is not None else None,
+                    "context": dict(message.context) if message.context is not None else None,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+        # One statement for all of them (an executemany: one round trip).
+        await self._session.execute(_ADD_MESSAGE, rows)
 
     async def record_source_usage(
         self, conversation_id: str, usages: Sequence[SourceUsage], *, at: datetime
     ) -> None:
         if not usages:
             return
-        table = ConversationSourceUsage.__table__
+        upsert = _UPSERTS[_dialect(self._session)][0]
         # One statement for every source of the answer (one round trip, whatever the count).
-        statement = _insert(self._session, table).values(
+        await self._session.execute(
+            upsert,
             [
                 {
                     "id": new_id(),
@@ -135,19 +257,7 @@ class SqlChatLog:
                     "updated_at": at,
                 }
                 for usage in usages
-            ]
-        )
-        excluded = statement.excluded
-        await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["conversation_id", "source_id"],
-                set_={
-                    "total_tokens": table.c.total_tokens + excluded.total_tokens,
-                    "message_count": table.c.message_count + 1,
-                    "last_used_at": excluded.last_used_at,
-                    "updated_at": excluded.updated_at,
-                },
-            )
+            ],
         )
 
     async def source_usage(self, conversation_id: str) -> list[SourceUsageTotal]:
@@ -174,45 +284,39 @@ class SqlChatLog:
         ]
 
     async def record_ai_call(self, call: AiCall) -> None:
-        self._session.add(
-            AiCallCost(
-                id=new_id(),
-                message_id=call.message_id,
-                conversation_id=call.conversation_id,
-                purpose=call.purpose,
-                provider=call.provider,
-                model=call.model,
-                input_tokens=call.input_tokens,
-                output_tokens=call.output_tokens,
-                cost_micros=call.cost_micros,
-                currency=call.currency,
-            )
+        await self._session.execute(
+            _ADD_AI_CALL,
+            {
+                "id": new_id(),
+                "message_id": call.message_id,
+                "conversation_id": call.conversation_id,
+                "purpose": call.purpose,
+                "provider": call.provider,
+                "model": call.model,
+                "input_tokens": call.input_tokens,
+                "output_tokens": call.output_tokens,
+                "cost_micros": call.cost_micros,
+                "currency": call.currency,
+            },
         )
 
     async def add_daily_tokens(
         self, subject: str, day: date, *, input_tokens: int, output_tokens: int
     ) -> None:
-        table = DailyTokenUsage.__table__
-        statement = _insert(self._session, table).values(
-            id=new_id(), subject=subject, day=day, input_tokens=input_tokens, output_tokens=output_tokens
-        )
-        excluded = statement.excluded
         await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["subject", "day"],
-                set_={
-                    "input_tokens": table.c.input_tokens + excluded.input_tokens,
-                    "output_tokens": table.c.output_tokens + excluded.output_tokens,
-                },
-            )
+            _UPSERTS[_dialect(self._session)][1],
+            {
+                "id": new_id(),
+                "subject": subject,
+                "day": day,
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "updated_at": utcnow(),
+            },
         )
 
     async def daily_tokens(self, subject: str, day: date) -> int:
-        total = await self._session.scalar(
-            select(DailyTokenUsage.input_tokens + DailyTokenUsage.output_tokens).where(
-                DailyTokenUsage.subject == subject, DailyTokenUsage.day == day
-            )
-        )
+        total = await self._session.scalar(_DAILY_TOTAL, {"subject": subject, "day": day})
         return int(total or 0)
 
     async def release_message(self, conversation_id: str, *, reserved_used: int) -> bool:
@@ -245,23 +349,14 @@ class SqlUserKnowledge:
         self._session = session
 
     async def visible_context(self, user_id: str, chatbot_id: str, *, now: datetime) -> list[ContextEntry]:
-        rows = await self._session.scalars(
-            select(UserContext)
-            .where(
-                UserContext.user_id == user_id,
-                UserContext.is_visible.is_(True),
-                or_(UserContext.chatbot_id.is_(None), UserContext.chatbot_id == chatbot_id),
-                or_(UserContext.expires_at.is_(None), UserContext.expires_at > literal(now, UTCDateTime())),
-            )
-            .order_by(UserContext.key)
+        rows = await self._session.execute(
+            _VISIBLE_CONTEXT, {"user_id": user_id, "chatbot_id": chatbot_id, "now": now}
         )
         entries: dict[str, ContextEntry] = {}
-        for row in rows:
-            if row.key in entries and row.chatbot_id is None:
+        for key, value, source, owner in rows:
+            if key in entries and owner is None:
                 continue  # this chatbot's entry wins over the global one
-            entries[row.key] = ContextEntry(
-                key=row.key, value=row.value, source=row.source.value, chatbot_id=row.chatbot_id
-            )
+            entries[key] = ContextEntry(key=key, value=value, source=source.value, chatbot_id=owner)
         return list(entries.values())
 
 
@@ -289,12 +384,7 @@ class SqlConversationFiles:
             await self._session.execute(statement)
 
     async def attached(self, conversation_id: str) -> list[AttachedFile]:
-        rows = await self._session.execute(
-            select(File.id, File.file_name, File.mime_type, File.blob_url, File.size_bytes)
-            .join(ConversationFile, ConversationFile.file_id == File.id)
-            .where(ConversationFile.conversation_id == conversation_id)
-            .order_by(ConversationFile.created_at, File.id)
-        )
+        rows = (await self._session.execute(_ATTACHED, {"conversation_id": conversation_id})).all()
         files: list[AttachedFile] = []
         for file_id, name, mime, blob, size in rows:
             text = None
@@ -314,14 +404,7 @@ class SqlSourceDirectory:
     async def owners(self, source_ids: Sequence[str]) -> dict[str, SourceOwners]:
         if not source_ids:
             return {}
-        rows = await self._session.execute(
-            select(
-                Source.id, Source.title, SourceCreator.creator_id, Creator.name, SourceCreator.revenue_share
-            )
-            .join(SourceCreator, SourceCreator.source_id == Source.id, isouter=True)
-            .join(Creator, Creator.id == SourceCreator.creator_id, isouter=True)
-            .where(Source.id.in_(list(source_ids)))
-        )
+        rows = await self._session.execute(_OWNERS, {"source_ids": list(source_ids)})
         grouped: dict[str, list[Any]] = {}
         titles: dict[str, str] = {}
         for source_id, title, creator_id, name, share in rows:
@@ -340,12 +423,7 @@ class SqlSourceDirectory:
         return result
 
     async def creator_source_ids(self, chatbot_id: str) -> list[str]:
-        rows = await self._session.scalars(
-            select(SourceCreator.source_id)
-            .join(ChatbotCreator, ChatbotCreator.creator_id == SourceCreator.creator_id)
-            .where(ChatbotCreator.chatbot_id == chatbot_id)
-            .distinct()
-        )
+        rows = await self._session.scalars(_CREATOR_SOURCES, {"chatbot_id": chatbot_id})
         return sorted(rows)
 
 

@@ -7,14 +7,18 @@ nothing and reports that it lost. On SQLite writers are serialized anyway and th
 winner's row.
 
 ``archived_at`` has no column yet: it is kept in the row's ``metadata`` JSON under that key.
+
+The statements on a chat turn's path (``get``, ``consume_message``, ``add_tokens``) are built
+once over the table with bound parameters (see ``repositories.chat`` for why).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, literal, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, literal, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence import enums
@@ -38,7 +42,40 @@ def _metadata(conversation: Conversation, existing: dict[str, Any] | None) -> di
     return data or None
 
 
-def _to_conversation(row: Row) -> Conversation:
+_TABLE = Row.__table__
+_GET = select(
+    *(c.label("metadata_") if c.name == "metadata" else c for c in _TABLE.c)  # the ORM's name
+).where(_TABLE.c.id == bindparam("id"))
+_AT = bindparam("at", type_=UTCDateTime())
+_COMPLETES = _TABLE.c.messages_used + 1 >= _TABLE.c.message_allowance
+_CONSUME = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("conversation_id"),
+        _TABLE.c.status == enums.ConversationStatus.ACTIVE,
+        _TABLE.c.messages_used == bindparam("expected_used"),
+        _TABLE.c.messages_used < _TABLE.c.message_allowance,
+        _TABLE.c.expires_at > _AT,
+    )
+    .values(
+        messages_used=_TABLE.c.messages_used + 1,
+        status=case((_COMPLETES, literal(enums.ConversationStatus.COMPLETED.value)), else_=_TABLE.c.status),
+        completed_at=case((_COMPLETES, _AT), else_=_TABLE.c.completed_at),
+        ended_at=case((_COMPLETES, _AT), else_=_TABLE.c.ended_at),
+    )
+)
+_ADD_TOKENS = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("conversation_id"), _TABLE.c.attributed_at.is_(None))
+    .values(
+        input_tokens=_TABLE.c.input_tokens + bindparam("input_tokens"),
+        output_tokens=_TABLE.c.output_tokens + bindparam("output_tokens"),
+    )
+)
+
+
+def _to_conversation(row: Any) -> Conversation:
+    """From an ORM row or a Core row of ``_GET`` (same attribute names)."""
     archived = (row.metadata_ or {}).get(_ARCHIVED_AT)
     return Conversation(
         id=row.id,
@@ -58,6 +95,10 @@ def _to_conversation(row: Row) -> Conversation:
         input_tokens=row.input_tokens,
         output_tokens=row.output_tokens,
     )
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _status(status: ConversationStatus) -> enums.ConversationStatus:
@@ -101,7 +142,7 @@ class SqlAlchemyConversationRepository:
             )
 
     async def get(self, conversation_id: str) -> Conversation | None:
-        row = await self._session.scalar(fresh(select(Row).where(Row.id == conversation_id)))
+        row = (await self._session.execute(_GET, {"id": conversation_id})).first()
         return _to_conversation(row) if row is not None else None
 
     async def get_for_update(self, conversation_id: str) -> Conversation | None:
@@ -110,26 +151,12 @@ class SqlAlchemyConversationRepository:
         return _to_conversation(row) if row is not None else None
 
     async def consume_message(self, conversation_id: str, *, expected_used: int, at: datetime) -> bool:
-        moment = literal(at, UTCDateTime())
-        completes = Row.messages_used + 1 >= Row.message_allowance
-        statement = (
-            update(Row)
-            .where(
-                Row.id == conversation_id,
-                Row.status == enums.ConversationStatus.ACTIVE,
-                Row.messages_used == expected_used,
-                Row.messages_used < Row.message_allowance,
-                Row.expires_at > moment,
-            )
-            .values(
-                messages_used=Row.messages_used + 1,
-                status=case((completes, literal(enums.ConversationStatus.COMPLETED.value)), else_=Row.status),
-                completed_at=case((completes, moment), else_=Row.completed_at),
-                ended_at=case((completes, moment), else_=Row.ended_at),
-            )
-        )
         # No savepoint: this UPDATE cannot break a constraint, and it is on every message's path.
-        return await execute_update(self._session, statement) == 1
+        result = await self._session.execute(
+            _CONSUME,
+            {"conversation_id": conversation_id, "expected_used": expected_used, "at": at},
+        )
+        return _rowcount(result) == 1
 
     async def save(self, conversation: Conversation, *, guard: ConversationGuard) -> bool:
         c = conversation
@@ -159,14 +186,16 @@ class SqlAlchemyConversationRepository:
 
     async def add_tokens(self, conversation_id: str, *, input_tokens: int, output_tokens: int) -> bool:
         check_token_counts(input_tokens, output_tokens)
-        statement = (
-            update(Row)
-            .where(Row.id == conversation_id, Row.attributed_at.is_(None))
-            .values(
-                input_tokens=Row.input_tokens + input_tokens, output_tokens=Row.output_tokens + output_tokens
-            )
+        result = await self._session.execute(
+            _ADD_TOKENS,
+            {
+                "conversation_id": conversation_id,
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+            },
+            execution_options={"synchronize_session": False},
         )
-        return await execute_update(self._session, statement) == 1
+        return _rowcount(result) == 1
 
     async def list_for_user(
         self, user_id: str, *, limit: int = DEFAULT_PAGE, before_id: str | None = None
