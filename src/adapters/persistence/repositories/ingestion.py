@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence import enums
@@ -17,6 +17,13 @@ from application.errors import NotFound
 from application.ingestion.store import FileRecord, StoredChunk
 
 _INSERT_BATCH = 500
+_FILE = FileRow.__table__
+# Runs on every chat turn (``SearchableFilesIndex``): built once, over the table.
+_SEARCHABLE = select(_FILE.c.id).where(
+    _FILE.c.source_id.in_(bindparam("source_ids", expanding=True)),
+    _FILE.c.is_active.is_(True),
+    _FILE.c.status == enums.FileStatus.READY,
+)
 
 
 class SqlAlchemyIngestionStore:
@@ -123,11 +130,4 @@ class SqlAlchemyIngestionStore:
         ids = list(source_ids)
         if not ids:
             return set()
-        rows = await self._session.scalars(
-            select(FileRow.id).where(
-                FileRow.source_id.in_(ids),
-                FileRow.is_active.is_(True),
-                FileRow.status == enums.FileStatus.READY,
-            )
-        )
-        return set(rows)
+        return set(await self._session.scalars(_SEARCHABLE, {"source_ids": ids}))

@@ -7,7 +7,7 @@ you may not see it", into the same 404.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.models import (
@@ -33,6 +33,11 @@ _OWNER_ROLE = {
 }
 _ENTERPRISE_ROLE = {"ADMIN": Role.ENTERPRISE_ADMIN, "MEMBER": Role.ENTERPRISE_MEMBER}
 _RANK = [Role.CREATOR_OWNER, Role.CREATOR_ADMIN, Role.CREATOR_MEMBER]
+_CONVERSATIONS = Conversation.__table__
+# Checked on every chat message: built once, over the table.
+_CONVERSATION_PARTICIPANTS = select(_CONVERSATIONS.c.user_id, _CONVERSATIONS.c.anonymous_id).where(
+    _CONVERSATIONS.c.id == bindparam("id")
+)
 
 
 def _people(principal: Principal) -> frozenset[Role]:
@@ -130,13 +135,7 @@ class SqlRoleResolver:
         return frozenset(roles)
 
     async def _conversation(self, principal: Principal, conversation_id: str) -> frozenset[Role] | None:
-        row = (
-            await self._s.execute(
-                select(Conversation.user_id, Conversation.anonymous_id).where(
-                    Conversation.id == conversation_id
-                )
-            )
-        ).first()
+        row = (await self._s.execute(_CONVERSATION_PARTICIPANTS, {"id": conversation_id})).first()
         if row is None:
             return None
         roles: set[Role] = set()
