@@ -14,9 +14,13 @@ The rules (see ``docs/revenue-rules.md`` for a worked example):
 5. If the fee exceeds the gross, net is negative: the platform absorbs the loss and the
    creators get zero lines; creators never owe money for a sale.
 6. ``gross == fee + platform + sum(lines)`` always holds, to the minor unit.
+7. Each line also carries its ``platform_share``: the platform's cut spread over the lines by
+   the weights that split the pool (``spread``), so ``sum(platform shares) == platform``
+   whenever there are lines, and a creator's summary can say what the platform kept from it.
 
 Reversals split a reversed amount across the original lines in proportion to their amounts,
-so reversing everything cancels every line exactly.
+so reversing everything cancels every line exactly; ``reinstate`` gives a reversal back,
+line for line (a chargeback won after it was lost).
 """
 
 from __future__ import annotations
@@ -44,8 +48,10 @@ __all__ = [
     "ShareSet",
     "attribute",
     "refund_window_closed",
+    "reinstate",
     "remaining_after",
     "reverse",
+    "spread",
 ]
 
 BPS_BASE: Final = 10_000
@@ -111,7 +117,8 @@ class AttributionLine:
 
     ``token_count`` and ``token_fraction`` describe the source (shared by its co-creators);
     ``share`` is this creator's part of the source. The amount never derives from the
-    rounded ``token_percentage``, which is for display only.
+    rounded ``token_percentage``, which is for display only. ``platform_share`` is the part of
+    the platform's cut that this line accounts for (see ``spread``); it is not the creator's.
     """
 
     source_id: str
@@ -120,6 +127,7 @@ class AttributionLine:
     token_count: int
     token_fraction: Fraction
     share: Decimal
+    platform_share: Money
 
     @property
     def key(self) -> tuple[str, str]:
@@ -152,6 +160,12 @@ class Attribution:
         if total != self.gross:
             raise RuleViolation(
                 f"attribution does not add up: {self.gross} != fee + platform + lines ({total})",
+                code="attribution-unbalanced",
+            )
+        shares = Money.total((line.platform_share for line in self.lines), self.gross.currency)
+        if self.lines and shares != self.platform:
+            raise RuleViolation(
+                f"the lines' platform shares ({shares}) are not the platform's cut ({self.platform})",
                 code="attribution-unbalanced",
             )
 
@@ -252,13 +266,17 @@ def attribute(
                     token_count=tokens,
                     token_fraction=fraction,
                     share=shares.share_of(creator_id).value,
+                    platform_share=Money.zero(gross.currency),
                 )
             )
+    platform_shares = spread(lines, platform)
     return Attribution(
         gross=gross,
         fee=fee,
         platform=platform,
-        lines=tuple(lines),
+        lines=tuple(
+            replace(line, platform_share=part) for line, part in zip(lines, platform_shares, strict=True)
+        ),
         basis=basis,
         platform_share_bps=policy.platform_share_bps,
     )
@@ -273,13 +291,51 @@ def _index(lines: Sequence[AttributionLine]) -> dict[tuple[str, str], Attributio
     return indexed
 
 
+def spread(lines: Sequence[AttributionLine], total: Money) -> tuple[Money, ...]:
+    """``total`` split over ``lines`` by the weights attribution split the creators' pool by:
+    across sources by their token counts (equally when no line has tokens: the equal-split
+    fallback), then each source's part across its co-creators by their shares (equally if
+    they carry none). One amount per line, in order, adding up to exactly ``total``.
+
+    This is how the platform's cut is attributed to lines, and how a later change of that
+    cut (a refund lowers it, a chargeback won back restores it) is spread: it depends only on
+    the lines' sources, tokens and shares, never on their current amounts, so it can be
+    recomputed from the ledger rows at any time. A negative total is the mirror image.
+    """
+    indexed = _index(lines)
+    if not lines:
+        if total.is_zero():
+            return ()
+        raise RuleViolation(f"there are no lines to spread {total} over", code="allocation-weights-all-zero")
+    by_source: dict[str, list[AttributionLine]] = {}
+    for line in lines:
+        if line.amount.currency != total.currency:
+            raise RuleViolation(
+                "the total and the lines are in different currencies", code="currency-mismatch"
+            )
+        by_source.setdefault(line.source_id, []).append(line)
+    tokens = {sid: max(line.token_count for line in group) for sid, group in by_source.items()}
+    source_weights = tokens if any(tokens.values()) else dict.fromkeys(tokens, 1)
+    parts: dict[tuple[str, str], int] = {}
+    for source_id, source_part in allocate(total.minor, source_weights).items():
+        group = by_source[source_id]
+        shares: dict[str, Decimal] = {line.creator_id: line.share for line in group}
+        if not any(shares.values()):
+            shares = dict.fromkeys(shares, Decimal(1))
+        for creator_id, part in allocate(source_part, shares).items():
+            parts[(source_id, creator_id)] = part
+    return tuple(Money(parts[key], total.currency) for key in indexed)
+
+
 def reverse(lines: Sequence[AttributionLine], amount: Money) -> tuple[AttributionLine, ...]:
     """Reversal lines taking back ``amount`` from ``lines`` in proportion to their amounts.
 
     The result has one line per original line (same order, negative or zero amounts) and
     sums to exactly ``-amount``. Reversing the full total gives back every line's exact
     negative. ``amount`` must be between zero and the lines' total; to reverse in several
-    steps, pass ``remaining_after(original, earlier_reversals)`` as ``lines``.
+    steps, pass ``remaining_after(original, earlier_reversals)`` as ``lines``. The lines'
+    ``platform_share`` is zero: what the platform gives up with them is the caller's to
+    ``spread``.
     """
     indexed = _index(lines)
     if amount.is_negative():
@@ -294,20 +350,43 @@ def reverse(lines: Sequence[AttributionLine], amount: Money) -> tuple[Attributio
         raise RuleViolation(
             f"cannot reverse {amount}: only {available} was attributed", code="reversal-exceeds-attributed"
         )
+    zero = Money.zero(amount.currency)
     if amount.is_zero():
-        return tuple(replace(line, amount=Money.zero(amount.currency)) for line in lines)
+        return tuple(replace(line, amount=zero, platform_share=zero) for line in lines)
     parts = allocate(-amount.minor, {key: line.amount.minor for key, line in indexed.items()})
-    return tuple(replace(line, amount=Money(parts[line.key], amount.currency)) for line in lines)
+    return tuple(
+        replace(line, amount=Money(parts[line.key], amount.currency), platform_share=zero) for line in lines
+    )
+
+
+def reinstate(reversals: Sequence[AttributionLine]) -> tuple[AttributionLine, ...]:
+    """Lines giving back exactly what ``reversals`` took: every amount and platform share
+    negated, line for line, so a reversal and its reinstatement cancel to the cent (a
+    chargeback the seller wins after it was lost). Only reversal lines (zero or negative
+    amounts) can be reinstated."""
+    _index(reversals)
+    for line in reversals:
+        if line.amount.is_positive():
+            raise InvalidValue(
+                "only reversal lines (zero or negative amounts) can be reinstated", code="invalid-amount"
+            )
+    return tuple(
+        replace(line, amount=-line.amount, platform_share=-line.platform_share) for line in reversals
+    )
 
 
 def remaining_after(
     lines: Sequence[AttributionLine], reversals: Sequence[AttributionLine]
 ) -> tuple[AttributionLine, ...]:
-    """The original lines net of earlier reversals (which must match existing lines)."""
+    """The original lines net of later lines about them (reversals, reinstatements), which
+    must match existing lines; platform shares are netted the same way."""
     indexed = _index(lines)
-    totals = {key: line.amount for key, line in indexed.items()}
+    totals = {key: (line.amount, line.platform_share) for key, line in indexed.items()}
     for rev in reversals:
         if rev.key not in totals:
             raise InvalidValue(f"reversal {rev.key} matches no original line", code="unknown-line")
-        totals[rev.key] = totals[rev.key] + rev.amount
-    return tuple(replace(line, amount=totals[line.key]) for line in lines)
+        amount, platform = totals[rev.key]
+        totals[rev.key] = (amount + rev.amount, platform + rev.platform_share)
+    return tuple(
+        replace(line, amount=totals[line.key][0], platform_share=totals[line.key][1]) for line in lines
+    )

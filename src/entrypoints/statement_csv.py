@@ -13,6 +13,7 @@ COLUMNS = (
     "kind",
     "amount_minor",
     "amount",
+    "platform_share_minor",
     "currency",
     "conversation_id",
     "purchase_id",
@@ -44,6 +45,7 @@ def statement_csv(statement: Statement) -> str:
                 row.kind,
                 row.amount,
                 Money.of(row.amount, row.currency).format(),
+                row.platform_share,
                 row.currency,
                 line.conversation_id,
                 line.purchase_id or "",
@@ -63,5 +65,7 @@ def statement_csv(statement: Statement) -> str:
             )
         )
     for currency, total in sorted(statement.totals.items()):
-        writer.writerow(("total", "", total, Money.of(total, currency).format(), currency, *[""] * 15))
+        writer.writerow(
+            ("total", "", total, Money.of(total, currency).format(), "", currency, *[""] * (len(COLUMNS) - 6))
+        )
     return out.getvalue()

@@ -158,12 +158,14 @@ class PlatformRole(StrEnum):
 
 class RevenueKind(StrEnum):
     """What a revenue_per_conversation row is: a conversation's attribution from a purchase,
-    its attribution from an enterprise subscription's monthly amount, or a reversal of one of
-    those (after a refund or a lost dispute)."""
+    its attribution from an enterprise subscription's monthly amount, a reversal of one of
+    those (after a refund or a lost dispute), or a reinstatement giving reversed money back
+    (a dispute won after it was lost)."""
 
     ATTRIBUTION = "ATTRIBUTION"
     ENTERPRISE = "ENTERPRISE"
     REVERSAL = "REVERSAL"
+    REINSTATEMENT = "REINSTATEMENT"
 
 
 class RefundStatus(StrEnum):

@@ -74,7 +74,9 @@ class AllocateEnterpriseMonth:
     - The rest is allocated across (member conversation, source) pairs by the tokens each
       source contributed to the members' conversations that started in the month, then across
       each source's co-creators by the shares in force now: ENTERPRISE rows, one per
-      conversation, source and creator, pointing at the month's allocation.
+      conversation, source and creator, pointing at the month's allocation. The platform's cut
+      is spread over the same rows by the same weights (``platform_share``), so the rows add up
+      to the whole fee.
     - A month with no usage records the allocation with no rows: nobody's work answered, so the
       platform keeps the fee (the same rule as a conversation with no sources at all).
     - Exactly once: the allocation is unique per subscription and month; each subscription is
@@ -123,12 +125,14 @@ class AllocateEnterpriseMonth:
                 done.without_usage.append(subscription_id)
                 continue
             fee = Money.of(month.amount, month.currency)
-            pool = (fee - self._policy.platform_cut(fee)).minor
+            platform = self._policy.platform_cut(fee).minor
+            platform_parts = allocate(platform, weights)
             users = {u.conversation_id: u.user_id for u in month.usage}
             total = sum(weights.values())
             rows: list[LedgerRow] = []
-            for (conversation_id, source_id), amount in allocate(pool, weights).items():
+            for (conversation_id, source_id), amount in allocate(month.amount - platform, weights).items():
                 shares = ledger_math.share_sets({source_id: month.shares[source_id]})[source_id]
+                kept = allocate(platform_parts[(conversation_id, source_id)], shares.weights())
                 for creator_id, part in allocate(amount, shares.weights()).items():
                     rows.append(
                         LedgerRow(
@@ -140,6 +144,7 @@ class AllocateEnterpriseMonth:
                             purchaser_user_id=users[conversation_id],
                             kind="ENTERPRISE",
                             amount=part,
+                            platform_share=kept[creator_id],
                             currency=month.currency,
                             token_count=weights[(conversation_id, source_id)],
                             token_fraction=ledger_math.fraction_column(

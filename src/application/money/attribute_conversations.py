@@ -141,6 +141,7 @@ class AttributeConversations:
                 purchaser_user_id=data.purchaser_user_id,
                 kind="ATTRIBUTION",
                 amount=line.amount.minor,
+                platform_share=line.platform_share.minor,
                 currency=data.purchase.currency,
                 token_count=line.token_count,
                 token_fraction=ledger_math.fraction_column(line.token_fraction),

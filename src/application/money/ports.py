@@ -2,8 +2,9 @@
 ledger (revenue_per_conversation) and payouts.
 
 Every amount is an integer in minor units of the record's ``currency``. Ledger rows are only
-ever added: a refund or a lost dispute adds REVERSAL rows, a payout only links rows to itself.
-Writes are sent at once inside the request's unit of work; the use case commits.
+ever added: a refund or a lost dispute adds REVERSAL rows, a dispute won back adds
+REINSTATEMENT rows, a payout only links rows to itself. Writes are sent at once inside the
+request's unit of work; the use case commits.
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ class ChargebackRecord:
     status: str  # OPEN, WON, LOST
     opened_at: datetime
     closed_at: datetime | None = None
+    """When the processor decided the current outcome (its event time)."""
     reason: str | None = None
+    lost_at: datetime | None = None
+    """When the processor took the money (its event time); WON with it: won back."""
 
 
 class PurchaseRepository(Protocol):
@@ -87,7 +91,8 @@ class PurchaseRepository(Protocol):
     async def save_chargeback(self, chargeback: ChargebackRecord) -> None: ...
 
     async def chargeback_totals(self, purchase_id: str) -> tuple[int, int]:
-        """(number of OPEN disputes, total amount of LOST disputes) of the purchase."""
+        """(number of OPEN disputes, total amount of LOST disputes) of the purchase; a dispute
+        won back (WON after it was lost) is not LOST any more."""
         ...
 
 
@@ -132,7 +137,8 @@ class WebhookInbox(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerRow:
-    """One revenue_per_conversation row."""
+    """One revenue_per_conversation row. ``amount`` is the creator's; ``platform_share`` is the
+    part of the platform's cut the row accounts for (see ``domain.revenue.spread``)."""
 
     id: str
     conversation_id: str
@@ -140,12 +146,13 @@ class LedgerRow:
     source_id: str
     creator_id: str
     purchaser_user_id: str
-    kind: str  # ATTRIBUTION, ENTERPRISE, REVERSAL
+    kind: str  # ATTRIBUTION, ENTERPRISE, REVERSAL, REINSTATEMENT
     amount: int
     currency: str
     token_count: int
     token_fraction: Decimal
     share: Decimal
+    platform_share: int = 0
     reverses_id: str | None = None
     reversal_key: str = ""
     payout_status: str = "PENDING"
@@ -234,6 +241,11 @@ class RevenueLedger(Protocol):
         """Every conversation the purchase paid for (attributed or not)."""
         ...
 
+    async def attributed_without_rows(self, purchase_id: str) -> list[str]:
+        """The purchase's conversations that were attributed but have no rows (everything had
+        gone back to the buyer then, or nobody's work answered), by id."""
+        ...
+
     async def unpaid_balances(self) -> list[Balance]:
         """Per creator and currency: rows not linked to a payout (reversals netted)."""
         ...
@@ -267,7 +279,10 @@ class RevenueLedger(Protocol):
         ...
 
     async def summarize(self, creator_id: str | None = None) -> list[SummaryRow]:
-        """Recomputes creator_revenue_summary from the rows (all creators when None)."""
+        """Recomputes creator_revenue_summary from the rows (all creators when None): per
+        creator, month booked and currency, ``creator_share`` = the rows' amounts,
+        ``platform_share`` = their platform shares, ``total_revenue`` = both,
+        ``conversation_count`` = conversations with an ATTRIBUTION or ENTERPRISE row."""
         ...
 
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.errors import ApplicationError
+from application.money import ledger_math
 from application.money import purchase_effects as effects
+from application.money.disputes import LOST, OPEN, WON, DisputeState, LedgerAction, next_state
 from application.money.events import from_payload
 from application.money.payout_effects import payout_event
 from application.money.ports import (
@@ -62,8 +64,10 @@ class ProcessWebhook:
 
     - Each inbox row is applied once (its status is checked under a lock); the job may retry.
     - Any order of the same events converges: statuses are derived from the records, refunds
-      and disputes are unique per processor id, and an event about a payment we have not seen
-      completed fetches that payment from the processor first.
+      and disputes are unique per processor id, a dispute moves by the processor's times (a
+      win reported before the loss it gives back ends as lost-then-won back, see
+      ``disputes``), and an event about a payment we have not seen completed fetches that
+      payment from the processor first.
     - A completed purchase opens its conversation (idempotently) in the same transaction.
     - Unknown purchases and payouts are IGNORED (with the reason), never guessed.
     """
@@ -213,14 +217,21 @@ class ProcessWebhook:
         effects.complete_from(purchase, snapshot)
 
     async def _dispute(self, purchase: PurchaseRecord, event: WebhookEvent) -> None:
+        """Moves the dispute by the processor's times (see ``disputes``), then the ledger."""
         details = event.chargeback
         if details is None:
             return
-        now = self._clock.now()
-        status = {_T.CHARGEBACK_OPENED: "OPEN", _T.CHARGEBACK_WON: "WON", _T.CHARGEBACK_LOST: "LOST"}[
-            event.type
-        ]
+        outcome = {_T.CHARGEBACK_OPENED: OPEN, _T.CHARGEBACK_WON: WON, _T.CHARGEBACK_LOST: LOST}[event.type]
         found = await self._purchases.get_chargeback(event.processor.value, details.external_dispute_id)
+        current = (
+            None
+            if found is None
+            else DisputeState(status=found.status, lost_at=found.lost_at, closed_at=found.closed_at)
+        )
+        step = next_state(current, outcome, event.occurred_at)
+        if step is None:
+            return  # a duplicate, or superseded by what the processor reported later
+        state, action = step
         if found is None:
             found = ChargebackRecord(
                 id=new_id(),
@@ -229,19 +240,26 @@ class ProcessWebhook:
                 external_dispute_id=details.external_dispute_id,
                 amount=details.amount_minor,
                 currency=purchase.currency,
-                status=status,
+                status=state.status,
                 opened_at=event.occurred_at,
-                closed_at=None if status == "OPEN" else now,
+                closed_at=state.closed_at,
                 reason=details.reason,
+                lost_at=state.lost_at,
             )
             await self._purchases.add_chargeback(found)
-        elif found.status == "OPEN" and status != "OPEN":
-            found.status, found.closed_at = status, now
-            await self._purchases.save_chargeback(found)
         else:
-            return  # a dispute ends once; a late OPENED after its outcome changes nothing
-        if status == "LOST":
-            taken = await effects.settle_status(purchase, self._purchases)
-            await effects.reverse_attributed(
-                purchase, taken, f"chargeback:{found.id}", ledger=self._ledger, policy=self._policy, at=now
+            found.status, found.closed_at, found.lost_at = state.status, state.closed_at, state.lost_at
+            await self._purchases.save_chargeback(found)
+        taken = await effects.settle_status(purchase, self._purchases)
+        lost_key, won_id = f"chargeback:{found.id}", found.id
+        ledger, policy, now = self._ledger, self._policy, self._clock.now()
+        if action is LedgerAction.REVERSE_AND_REINSTATE:
+            _, lost = await self._purchases.chargeback_totals(purchase.id)
+            lost_too = ledger_math.taken_back(purchase, lost + found.amount)
+            await effects.settle_attributed(
+                purchase, lost_too, lost_key, ledger=ledger, policy=policy, at=now
             )
+        if action is LedgerAction.REVERSE:
+            await effects.settle_attributed(purchase, taken, lost_key, ledger=ledger, policy=policy, at=now)
+        elif action is not LedgerAction.NOTHING:
+            await effects.reinstate_chargeback(purchase, won_id, taken, ledger=ledger, policy=policy, at=now)

@@ -4,13 +4,18 @@ the staff refund so both record the same thing the same way.
 - A purchase's status is derived from its records, never set blindly, so events applied in any
   order end in the same status: everything taken back -> REFUNDED; an open dispute ->
   DISPUTED; something taken back -> PARTIALLY_REFUNDED; else COMPLETED.
-- Taking money back after attribution reverses, per conversation, exactly what attributing
-  the reduced gross would no longer give the creators (see ``ledger_math``); each event's rows
-  carry its own key (``refund:<id>``, ``chargeback:<id>``), so replaying it reverses nothing.
+- Taking money back after attribution brings each attributed conversation to exactly what
+  attributing its reduced gross would give, the creators and the platform (see
+  ``ledger_math``); each event's rows carry its own key (``refund:<id>``, ``chargeback:<id>``),
+  so replaying it posts nothing more.
+- A dispute won after it was lost gives its reversal back row for row
+  (``chargeback-won:<id>``), then tops the conversation up to its target if the loss had
+  been deducted before attribution (or other events moved the target meanwhile).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from application.money import ledger_math
@@ -25,7 +30,6 @@ from application.money.ports import (
     RevenueLedger,
 )
 from application.payments.ports import PaymentSnapshot
-from domain.ids import new_id
 from domain.revenue import RevenuePolicy
 
 
@@ -85,11 +89,18 @@ async def record_refund(
     purchase.refunded_at = at
     taken = await settle_status(purchase, purchases)
     await purchases.save(purchase)
-    await reverse_attributed(purchase, taken, f"refund:{refund_id}", ledger=ledger, policy=policy, at=at)
+    await settle_attributed(purchase, taken, f"refund:{refund_id}", ledger=ledger, policy=policy, at=at)
     return True
 
 
-async def reverse_attributed(
+async def _by_conversation(purchase: PurchaseRecord, ledger: RevenueLedger) -> dict[str, list[LedgerRow]]:
+    by_conversation: dict[str, list[LedgerRow]] = {}
+    for row in await ledger.rows_of_purchase(purchase.id):
+        by_conversation.setdefault(row.conversation_id, []).append(row)
+    return dict(sorted(by_conversation.items()))
+
+
+async def settle_attributed(
     purchase: PurchaseRecord,
     taken: int,
     key: str,
@@ -98,47 +109,59 @@ async def reverse_attributed(
     policy: RevenuePolicy,
     at: datetime,
 ) -> int:
-    """Posts REVERSAL rows bringing every attributed conversation of the purchase down to what
-    its reduced gross pays the creators; returns the total reversed (positive)."""
-    rows = await ledger.rows_of_purchase(purchase.id)
-    by_conversation: dict[str, list[LedgerRow]] = {}
-    for row in rows:
-        by_conversation.setdefault(row.conversation_id, []).append(row)
+    """Posts rows under ``key`` bringing every attributed conversation of the purchase to what
+    its remaining gross (``taken`` went back) pays the creators and the platform; returns the
+    creators' change (negative when money was reversed)."""
     funded = await ledger.funded_conversations(purchase.id)
-    total = 0
     new_rows: list[LedgerRow] = []
-    for conversation_id, conv_rows in sorted(by_conversation.items()):
-        if any(r.reversal_key == key for r in conv_rows):
+    for conversation_id, rows in (await _by_conversation(purchase, ledger)).items():
+        if ledger_math.is_posted(rows, key):
             continue
-        gross, fee = ledger_math.conversation_part(purchase, taken, conversation_id, funded)
-        target = ledger_math.creators_pool(gross, fee, policy)
-        current = sum(r.amount for r in conv_rows)
-        parts = ledger_math.reversal_amounts(conv_rows, current - target)
-        originals = {r.id: r for r in conv_rows}
-        for row_id, amount in parts.items():
-            if amount == 0:
-                continue
-            o = originals[row_id]
-            total -= amount
-            new_rows.append(
-                LedgerRow(
-                    id=new_id(),
-                    conversation_id=o.conversation_id,
-                    purchase_id=o.purchase_id,
-                    source_id=o.source_id,
-                    creator_id=o.creator_id,
-                    purchaser_user_id=o.purchaser_user_id,
-                    kind="REVERSAL",
-                    amount=amount,
-                    currency=o.currency,
-                    token_count=o.token_count,
-                    token_fraction=o.token_fraction,
-                    share=o.share,
-                    reverses_id=o.id,
-                    reversal_key=key,
-                    created_at=at,
-                )
-            )
+        creators, platform = ledger_math.conversation_targets(
+            purchase, taken, conversation_id, funded, policy
+        )
+        new_rows += ledger_math.adjustment_rows(rows, creators=creators, platform=platform, key=key, at=at)
     if new_rows:
         await ledger.add_rows(new_rows)
-    return total
+    return sum(r.amount for r in new_rows)
+
+
+async def reinstate_chargeback(
+    purchase: PurchaseRecord,
+    chargeback_id: str,
+    taken: int,
+    *,
+    ledger: RevenueLedger,
+    policy: RevenuePolicy,
+    at: datetime,
+) -> int:
+    """A dispute won after it was lost: in each attributed conversation, REINSTATEMENT rows
+    (``chargeback-won:<id>``) negate the dispute's REVERSAL rows exactly, then the conversation
+    is brought to its target for ``taken`` (now without the dispute) under the same key: a
+    top-up when the loss was deducted before attribution, rarely a correction when refunds
+    arrived in between. A conversation attributed while everything had gone back (so without
+    rows) is attributed now, on what the purchase holds again. Returns the creators' change."""
+    key = f"chargeback-won:{chargeback_id}"
+    funded = await ledger.funded_conversations(purchase.id)
+    new_rows: list[LedgerRow] = []
+    for conversation_id, rows in (await _by_conversation(purchase, ledger)).items():
+        if ledger_math.is_posted(rows, key):
+            continue
+        given_back = ledger_math.reinstatement_rows(
+            rows, reversal_key=f"chargeback:{chargeback_id}", key=key, at=at
+        )
+        creators, platform = ledger_math.conversation_targets(
+            purchase, taken, conversation_id, funded, policy
+        )
+        new_rows += given_back
+        new_rows += ledger_math.adjustment_rows(
+            [*rows, *given_back], creators=creators, platform=platform, key=key, at=at
+        )
+    if taken < purchase.amount:
+        for conversation_id in await ledger.attributed_without_rows(purchase.id):
+            data = await ledger.attribution_input(conversation_id)
+            if data is not None:
+                new_rows += ledger_math.attribution_rows(replace(data, purchase=purchase), taken, policy, at)
+    if new_rows:
+        await ledger.add_rows(new_rows)
+    return sum(r.amount for r in new_rows)

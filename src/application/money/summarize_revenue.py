@@ -26,10 +26,12 @@ class RevenueSummaries:
 class SummarizeRevenue:
     """Derives creator_revenue_summary (per creator, month and currency) from the rows alone.
 
-    - ``total_revenue``: what was attributed (ATTRIBUTION and ENTERPRISE rows) in the month;
-      ``creator_share``: the same net of the month's reversals; ``conversation_count``: the
-      conversations attributed. The platform's cut is not in the rows (it is per purchase),
-      so ``platform_share`` is 0 here; statements show each purchase's gross.
+    - Over the rows booked in the month: ``creator_share`` = their amounts (reversals and
+      reinstatements included), ``platform_share`` = the platform's shares they carry (what
+      the platform kept from this creator's work: its cut of each sale spread over the sale's
+      rows, and its later changes), ``total_revenue`` = creator share + platform share (the
+      sales' money after processing fees); ``conversation_count``: the conversations
+      attributed (ATTRIBUTION and ENTERPRISE rows).
     - Recomputing gives the same values at any time (a month's rows never change).
     - A creator's own summary needs ``revenue.view-statements``; all creators: operators.
     """

@@ -105,6 +105,16 @@ async def test_a_month_is_shared_by_tokens_then_shares_once(rig: MoneyRig) -> No
     }
     assert sum(got.values()) == 8000
     assert {r.enterprise_allocation_id for r in rows} != {None}
+    # the platform's 2000 is spread over the same rows by the same weights: 600 / 200 / 1200
+    # by tokens, c1/shared's 600 by shares 0.6 / 0.4; every row plus its share is the fee's part
+    kept = {(r.conversation_id, r.source_id, r.creator_id): r.platform_share_cents for r in rows}
+    assert kept == {
+        (conversations["c1"], world.source_shared, world.creator_a): 360,
+        (conversations["c1"], world.source_shared, world.creator_b): 240,
+        (conversations["c1"], world.source_b, world.creator_b): 200,
+        (conversations["c2"], world.source_b, world.creator_b): 1200,
+    }
+    assert sum(got.values()) + sum(kept.values()) == 10_000
 
     again = await _allocate(rig)
     assert again == EnterpriseAllocations()

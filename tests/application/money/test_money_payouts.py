@@ -155,8 +155,12 @@ async def test_summaries_and_statements_follow_the_rows(rig: MoneyRig) -> None:
     b = next(r for r in first.rows if r.creator_id == world.creator_b)
     b_rows = await rig.rows(creator_id=world.creator_b)
     assert b.creator_share == sum(r.amount_cents for r in b_rows)
-    assert b.total_revenue == sum(r.amount_cents for r in b_rows if r.kind.value == "ATTRIBUTION")
+    assert b.platform_share == sum(r.platform_share_cents for r in b_rows)
+    assert b.total_revenue == b.creator_share + b.platform_share
     assert b.conversation_count == 1
+    # all creators' summaries together: the sale's remaining 600 less the 59 fee, to the cent
+    assert sum(r.total_revenue for r in first.rows) == 600 - 59
+    assert sum(r.platform_share for r in first.rows) == 108  # floor(541 * 20%)
 
     month = rig.clock.now().strftime("%Y-%m")
     async with rig.unit() as u:

@@ -89,7 +89,13 @@ class Refund(Timestamps, Base):
 
 
 class Chargeback(Timestamps, Base):
-    """A dispute opened by the buyer's bank; LOST means the money went back to the buyer."""
+    """A dispute opened by the buyer's bank; LOST means the money went back to the buyer.
+
+    ``lost_at`` is when the processor says the money was taken (set once); a dispute WON with
+    a ``lost_at`` was lost and then won back (its money reinstated). ``closed_at`` is when the
+    processor decided the current outcome. Both are the processor's event times, so events
+    applied in any order end in the same state (see ``ProcessWebhook``).
+    """
 
     __tablename__ = "chargeback"
     __table_args__ = (
@@ -108,6 +114,21 @@ class Chargeback(Timestamps, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Added (0008): when the money was taken; a WON dispute with it was won back.
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+REVERSAL_SHAPE = (
+    "(kind = 'REVERSAL' AND reverses_id IS NOT NULL AND reversal_key <> '' AND amount_cents <= 0)"
+    " OR (kind = 'REINSTATEMENT' AND reverses_id IS NOT NULL AND reversal_key <> '' AND amount_cents >= 0)"
+    " OR (kind IN ('ATTRIBUTION', 'ENTERPRISE') AND reverses_id IS NULL AND reversal_key = ''"
+    " AND amount_cents >= 0)"
+)
+FUNDING_MATCHES_KIND = (
+    "(kind = 'ENTERPRISE' AND enterprise_allocation_id IS NOT NULL AND purchase_id IS NULL)"
+    " OR (kind = 'ATTRIBUTION' AND purchase_id IS NOT NULL AND enterprise_allocation_id IS NULL)"
+    " OR kind IN ('REVERSAL', 'REINSTATEMENT')"
+)
 
 
 class RevenuePerConversation(Timestamps, Base):
@@ -124,11 +145,24 @@ class RevenuePerConversation(Timestamps, Base):
       ``reversal_key`` (e.g. ``"refund:<refund id>"`` or ``"chargeback:<id>"``). A partial
       refund and a later chargeback produce two reversals with different keys; replaying the
       same refund webhook cannot reverse twice.
+    - A REINSTATEMENT row gives money back (a dispute won after it was lost):
+      ``reversal_key = "chargeback-won:<id>"`` rows each negate one ``chargeback:<id>``
+      REVERSAL row exactly (``reverses_id`` is that row); ``"chargeback-won:<id>:top-up"``
+      rows restore what was deducted before attribution (``reverses_id`` is the ATTRIBUTION
+      row they add to). Never a negative amount.
+
+    ``platform_share_cents`` (added in 0008) is the part of the platform's cut the row accounts
+    for: on ATTRIBUTION and ENTERPRISE rows the cut spread over the conversation's (or the
+    month's) rows by the weights that split the creators' pool, on later rows the change of
+    that cut spread the same way, so the platform's share of any set of rows is their sum. It
+    may be negative (a sale below its processing fee is the platform's loss).
 
     NULLs would make a unique constraint useless (NULLs are distinct), which is why
     ``reversal_key`` is '' rather than NULL. CHECKs tie the nullable columns to the kind: money
     from a purchase names the purchase, enterprise money names its allocation, only reversals
-    have ``reverses_id`` and a non-positive amount.
+    and reinstatements have ``reverses_id``; a reversal never adds and a reinstatement never
+    takes. The unique constraint's leading column serves lookups by conversation (there is no
+    separate index on it since 0008).
     """
 
     __tablename__ = "revenue_per_conversation"
@@ -141,24 +175,14 @@ class RevenuePerConversation(Timestamps, Base):
             "reversal_key",
             name="uq_revenue_per_conversation_exactly_once",
         ),
-        Index(None, "conversation_id"),
         Index(None, "purchase_id"),
         Index(None, "source_id"),
         Index(None, "creator_id"),
         Index(None, "payout_status"),
         Index(None, "payout_id"),
         Index(None, "reverses_id"),
-        CheckConstraint(
-            "(kind = 'REVERSAL' AND reverses_id IS NOT NULL AND reversal_key <> '' AND amount_cents <= 0)"
-            " OR (kind <> 'REVERSAL' AND reverses_id IS NULL AND reversal_key = '' AND amount_cents >= 0)",
-            name="reversal_shape",
-        ),
-        CheckConstraint(
-            "(kind = 'ENTERPRISE' AND enterprise_allocation_id IS NOT NULL AND purchase_id IS NULL)"
-            " OR (kind = 'ATTRIBUTION' AND purchase_id IS NOT NULL AND enterprise_allocation_id IS NULL)"
-            " OR kind = 'REVERSAL'",
-            name="funding_matches_kind",
-        ),
+        CheckConstraint(REVERSAL_SHAPE, name="reversal_shape"),
+        CheckConstraint(FUNDING_MATCHES_KIND, name="funding_matches_kind"),
         CheckConstraint("token_count >= 0", name="token_count_non_negative"),
     )
 
@@ -173,6 +197,8 @@ class RevenuePerConversation(Timestamps, Base):
     reverses_id: Mapped[str | None] = fk("revenue_per_conversation.id", nullable=True)
     reversal_key: Mapped[str] = mapped_column(String(255), default="")
     amount_cents: Mapped[int] = money()
+    # Added (0008): the platform's share this row accounts for (see above).
+    platform_share_cents: Mapped[int] = money()
     currency: Mapped[str] = currency()
     token_count: Mapped[int] = mapped_column(BigInteger())
     token_percentage: Mapped[Decimal] = mapped_column(TOKEN_FRACTION)

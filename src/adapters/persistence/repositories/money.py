@@ -59,6 +59,7 @@ def _chargeback(row: Chargeback) -> ChargebackRecord:
         opened_at=row.opened_at,
         closed_at=row.closed_at,
         reason=row.reason,
+        lost_at=row.lost_at,
     )
 
 
@@ -181,6 +182,7 @@ class SqlPurchaseRepository:
                     reason=chargeback.reason,
                     opened_at=chargeback.opened_at,
                     closed_at=chargeback.closed_at,
+                    lost_at=chargeback.lost_at,
                 )
             )
 
@@ -190,6 +192,7 @@ class SqlPurchaseRepository:
             raise Conflict(f"chargeback {chargeback.id} vanished", code="chargeback-not-found")
         row.status = enums.ChargebackStatus(chargeback.status)
         row.closed_at = chargeback.closed_at
+        row.lost_at = chargeback.lost_at
         async with atomic(self._s):
             await self._s.flush()
 

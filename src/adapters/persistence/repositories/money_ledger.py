@@ -40,6 +40,7 @@ from domain.shares import ShareSet
 R = RevenuePerConversation
 _ENDED = (enums.ConversationStatus.COMPLETED, enums.ConversationStatus.EXPIRED)
 _CODES = {"uq_revenue_per_conversation_exactly_once": "revenue-already-recorded"}
+_ATTRIBUTED = (enums.RevenueKind.ATTRIBUTION, enums.RevenueKind.ENTERPRISE)
 
 
 def _row(r: RevenuePerConversation) -> LedgerRow:
@@ -52,6 +53,7 @@ def _row(r: RevenuePerConversation) -> LedgerRow:
         purchaser_user_id=r.purchaser_user_id,
         kind=r.kind.value,
         amount=r.amount_cents,
+        platform_share=r.platform_share_cents,
         currency=r.currency,
         token_count=r.token_count,
         token_fraction=r.token_percentage,
@@ -78,6 +80,7 @@ def _values(row: LedgerRow) -> dict[str, Any]:
         "reverses_id": row.reverses_id,
         "reversal_key": row.reversal_key,
         "amount_cents": row.amount,
+        "platform_share_cents": row.platform_share,
         "currency": row.currency,
         "token_count": row.token_count,
         "token_percentage": row.token_fraction,
@@ -291,6 +294,17 @@ class SqlRevenueLedger:
         )
         return list(rows)
 
+    async def attributed_without_rows(self, purchase_id: str) -> list[str]:
+        has_rows = select(R.id).where(R.conversation_id == Conversation.id).exists()
+        rows = await self._s.scalars(
+            select(Conversation.id)
+            .where(
+                Conversation.purchase_id == purchase_id, Conversation.attributed_at.is_not(None), ~has_rows
+            )
+            .order_by(Conversation.id)
+        )
+        return list(rows)
+
     async def unpaid_balances(self) -> list[Balance]:
         rows = await self._s.execute(
             select(R.creator_id, R.currency, func.sum(R.amount_cents))
@@ -383,17 +397,25 @@ class SqlRevenueLedger:
         return {currency: int(total) for currency, total in rows}
 
     async def summarize(self, creator_id: str | None = None) -> list[SummaryRow]:
-        stmt = select(R.creator_id, R.currency, R.created_at, R.kind, R.amount_cents, R.conversation_id)
+        stmt = select(
+            R.creator_id,
+            R.currency,
+            R.created_at,
+            R.kind,
+            R.amount_cents,
+            R.platform_share_cents,
+            R.conversation_id,
+        )
         if creator_id is not None:
             stmt = stmt.where(R.creator_id == creator_id)
-        totals: dict[tuple[str, int, int, str], list[Any]] = {}
-        for creator, currency, created, kind, amount, conversation in await self._s.execute(stmt):
+        totals: dict[tuple[str, int, int, str], tuple[list[int], set[str]]] = {}
+        for creator, currency, created, kind, amount, platform, conversation in await self._s.execute(stmt):
             key = (creator, created.year, created.month, currency)
-            entry = totals.setdefault(key, [0, 0, set()])
-            entry[1] += amount
-            if kind != enums.RevenueKind.REVERSAL:
-                entry[0] += amount
-                entry[2].add(conversation)
+            sums, conversations = totals.setdefault(key, ([0, 0], set()))
+            sums[0] += amount
+            sums[1] += platform
+            if kind in _ATTRIBUTED:
+                conversations.add(conversation)
         stored_stmt = select(CreatorRevenueSummary)
         if creator_id is not None:
             stored_stmt = stored_stmt.where(CreatorRevenueSummary.creator_id == creator_id)
@@ -403,37 +425,27 @@ class SqlRevenueLedger:
         }
         out: list[SummaryRow] = []
         for key in sorted(set(totals) | set(existing)):
-            earned, net, conversations = totals.get(key, [0, 0, set()])
+            (creators, platform), conversations = totals.get(key, ([0, 0], set()))
             summary = SummaryRow(
                 creator_id=key[0],
                 year=key[1],
                 month=key[2],
                 currency=key[3],
-                total_revenue=earned,
-                creator_share=net,
-                platform_share=0,
+                total_revenue=creators + platform,
+                creator_share=creators,
+                platform_share=platform,
                 conversation_count=len(conversations),
             )
             out.append(summary)
             stored = existing.get(key)
             if stored is None:
-                self._s.add(
-                    CreatorRevenueSummary(
-                        id=new_id(),
-                        creator_id=key[0],
-                        year=key[1],
-                        month=key[2],
-                        currency=key[3],
-                        total_revenue_cents=earned,
-                        creator_share_cents=net,
-                        platform_share_cents=0,
-                        conversation_count=len(conversations),
-                    )
+                stored = CreatorRevenueSummary(
+                    id=new_id(), creator_id=key[0], year=key[1], month=key[2], currency=key[3]
                 )
-            else:
-                stored.total_revenue_cents = earned
-                stored.creator_share_cents = net
-                stored.platform_share_cents = 0
-                stored.conversation_count = len(conversations)
+                self._s.add(stored)
+            stored.total_revenue_cents = summary.total_revenue
+            stored.creator_share_cents = summary.creator_share
+            stored.platform_share_cents = summary.platform_share
+            stored.conversation_count = summary.conversation_count
         await self._s.flush()
         return out

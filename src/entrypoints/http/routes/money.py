@@ -65,6 +65,9 @@ class StatementLineOut(msgspec.Struct):
     booked_at: str
     kind: str
     amount_minor: int
+    """The creator's money (negative: reversed)."""
+    platform_share_minor: int
+    """The part of the platform's cut this row accounts for (not the creator's)."""
     currency: str
     conversation_id: str
     purchase_id: str | None
@@ -76,6 +79,8 @@ class StatementLineOut(msgspec.Struct):
     token_fraction: str
     share: str
     reverses_id: str | None
+    reversal_key: str
+    """What caused a REVERSAL or REINSTATEMENT (``refund:<id>``, ``chargeback-won:<id>``...)."""
     payout_status: str
     payout_id: str | None
 
@@ -221,6 +226,7 @@ async def get_statement(
             booked_at=line.row.created_at.isoformat() if line.row.created_at else "",
             kind=line.row.kind,
             amount_minor=line.row.amount,
+            platform_share_minor=line.row.platform_share,
             currency=line.row.currency,
             conversation_id=line.conversation_id,
             purchase_id=line.purchase_id,
@@ -232,6 +238,7 @@ async def get_statement(
             token_fraction=str(line.row.token_fraction),
             share=str(line.row.share),
             reverses_id=line.row.reverses_id,
+            reversal_key=line.row.reversal_key,
             payout_status=line.row.payout_status,
             payout_id=line.row.payout_id,
         )
