@@ -9,6 +9,7 @@
 | ``dispute.opened``   | CHARGEBACK_OPENED    |
 | ``dispute.won``      | CHARGEBACK_WON       |
 | ``dispute.lost``     | CHARGEBACK_LOST      |
+| ``dispute.funds_reinstated`` | CHARGEBACK_WON (a lost dispute won back) |
 | ``payout.paid``      | PAYOUT_PAID          |
 | ``payout.failed``    | PAYOUT_FAILED        |
 | ``payout.reversed``  | PAYOUT_FAILED when fully reversed, else IGNORED |
@@ -53,6 +54,7 @@ _CHARGEBACKS = {
     "dispute.opened": WebhookEventType.CHARGEBACK_OPENED,
     "dispute.won": WebhookEventType.CHARGEBACK_WON,
     "dispute.lost": WebhookEventType.CHARGEBACK_LOST,
+    "dispute.funds_reinstated": WebhookEventType.CHARGEBACK_WON,
 }
 
 

@@ -12,7 +12,9 @@ the production ones do, with no account, key or network:
   HMAC-SHA256 of "{t}.{raw body}">``, verified in constant time within a tolerance of our clock.
 - Fees follow a documented model (`PercentagePlusFixedFee`, default 2.9% + 0.30, half-up,
   zero-decimal aware); like card processors, a refund does not give the fee back.
-- Refunds, disputes (`open_dispute`, `resolve_dispute`), payouts and payout reversals are booked
+- Refunds, disputes (`open_dispute`, `resolve_dispute`, and `reinstate_dispute` for a lost
+  dispute the seller wins back later, like Stripe's ``charge.dispute.funds_reinstated`` or
+  Paddle's ``chargeback_reverse``), payouts and payout reversals are booked
   in a `SandboxLedger` (memory, optionally a JSON file) and announced by webhooks queued in its
   outbox (`deliver_pending`), as a processor calls back asynchronously.
 - Idempotency keys behave like Stripe's: the same key with the same request returns the first
@@ -374,6 +376,24 @@ class SandboxPaymentGateway:
             dispute["status"] = "won" if won else "lost"
             self._ledger.put("disputes", external_dispute_id, dispute)
             event = sandbox_events.event("dispute.won" if won else "dispute.lost", dispute, now)
+            await self._save()
+        return await self._send_now(event)
+
+    async def reinstate_dispute(self, external_dispute_id: str) -> WebhookDelivery:
+        """A lost dispute won back later (an appeal, the bank reversing its decision): the money
+        comes back to the seller; announced as ``dispute.funds_reinstated``."""
+        now = self._clock.now()
+        require_secret(self._secret, "sandbox")
+        async with self._lock:
+            dispute = self._require("disputes", external_dispute_id)
+            if dispute["status"] != "lost":
+                raise PaymentProcessorRejected(
+                    f"Dispute {external_dispute_id} is {dispute['status']}; only a lost one can be won back."
+                )
+            dispute["status"] = "won"
+            dispute["funds_reinstated"] = True
+            self._ledger.put("disputes", external_dispute_id, dispute)
+            event = sandbox_events.event("dispute.funds_reinstated", dispute, now)
             await self._save()
         return await self._send_now(event)
 

@@ -24,6 +24,7 @@ Events read:
 | ``charge.dispute.created``                      | CHARGEBACK_OPENED                   |
 | ``charge.dispute.closed`` won / warning_closed  | CHARGEBACK_WON                      |
 | ``charge.dispute.closed`` lost                  | CHARGEBACK_LOST                     |
+| ``charge.dispute.funds_reinstated``             | CHARGEBACK_WON (the money came back) |
 | ``transfer.created``                            | PAYOUT_PAID                         |
 | ``transfer.reversed`` (fully)                   | PAYOUT_FAILED                       |
 | anything else                                   | IGNORED                             |
@@ -218,7 +219,7 @@ class StripePaymentGateway:
             )
         if kind in ("refund.created", "refund.updated") and text(data, "status") == "succeeded":
             return await self._refund_event(base, data)
-        if kind in ("charge.dispute.created", "charge.dispute.closed"):
+        if kind in ("charge.dispute.created", "charge.dispute.closed", "charge.dispute.funds_reinstated"):
             return await self._dispute_event(base, kind, data)
         if kind in ("transfer.created", "transfer.reversed"):
             return _transfer_event(base, kind, data)
@@ -251,7 +252,7 @@ class StripePaymentGateway:
             raise WebhookPayloadInvalid("A Stripe dispute needs an id and an amount.")
         if kind == "charge.dispute.created":
             outcome = WebhookEventType.CHARGEBACK_OPENED
-        elif status in ("won", "warning_closed"):
+        elif kind == "charge.dispute.funds_reinstated" or status in ("won", "warning_closed"):
             outcome = WebhookEventType.CHARGEBACK_WON
         elif status == "lost":
             outcome = WebhookEventType.CHARGEBACK_LOST

@@ -5,6 +5,7 @@ partial refunds spread over line items, and what the checkout sends."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -108,6 +109,25 @@ async def test_adjustment_actions(
     assert event.type == expected
     if expected != T.IGNORED:
         assert (event.external_payment_id, event.amount_minor) == ("txn_01hvcc93znj3mpqt1tenkjb04y", 100)
+
+
+async def test_a_chargeback_and_its_reverse_name_the_same_dispute(harness: PaddleHarness) -> None:
+    events = []
+    for action, days in (("chargeback", 0), ("chargeback_reverse", 35)):
+        adjustment = vendor_fixture("paddle", "adjustment.created")  # Paddle's published example
+        adjustment.update(action=action, status="approved", type="full")
+        body = dump(
+            notification("adjustment.created", adjustment, occurred_at=NOW - timedelta(days=40 - days))
+        )
+        events.append(await harness.gateway.verify_webhook(harness.sign(body), body, now=NOW))
+    lost, back = events
+    assert (lost.type, back.type) == (T.CHARGEBACK_LOST, T.CHARGEBACK_WON)
+    assert lost.chargeback is not None
+    assert back.chargeback is not None
+    # each step is its own adjustment: the transaction is what ties the reverse to the chargeback
+    assert back.chargeback.external_dispute_id == lost.chargeback.external_dispute_id
+    assert back.chargeback.external_dispute_id == "txn_01hvcc93znj3mpqt1tenkjb04y"
+    assert back.occurred_at > lost.occurred_at  # the processor's times order them, not arrival
 
 
 async def test_amounts_that_are_not_minor_unit_strings_are_refused(harness: PaddleHarness) -> None:

@@ -200,6 +200,37 @@ async def test_disputes_open_and_resolve(tmp_path: Path) -> None:
         await gateway.resolve_dispute(dispute_id, won=True)
 
 
+async def test_a_lost_dispute_can_be_won_back_once(tmp_path: Path) -> None:
+    clock = FakeClock(NOW)
+    gateway = make(tmp_path, clock=clock)
+    checkout = await gateway.create_checkout(request())
+    await gateway.complete(checkout.external_checkout_id, succeed=True)
+    payment_id = gateway.checkout(checkout.external_checkout_id).external_payment_id or ""
+    opened = await gateway.open_dispute(payment_id)
+    dispute_id = json.loads(opened.body)["data"]["object"]["id"]
+    with pytest.raises(PaymentProcessorRejected):
+        await gateway.reinstate_dispute(dispute_id)  # still open: nothing to win back
+    lost = await gateway.verify_webhook(
+        *_parts(await gateway.resolve_dispute(dispute_id, won=False)), now=NOW
+    )
+    clock.advance(timedelta(days=30))
+    delivery = await gateway.reinstate_dispute(dispute_id)
+    back = await gateway.verify_webhook(*_parts(delivery), now=clock.now())
+    assert back.processor_event_type == "dispute.funds_reinstated"
+    assert back.type == WebhookEventType.CHARGEBACK_WON
+    assert back.chargeback is not None
+    assert lost.chargeback is not None
+    assert (back.chargeback.external_dispute_id, back.chargeback.amount_minor) == (
+        dispute_id,
+        lost.chargeback.amount_minor,
+    )
+    assert (back.external_payment_id, back.purchase_reference) == (payment_id, "purchase-1")
+    assert back.occurred_at > lost.occurred_at  # the processor's own times order the two
+    assert gateway.ledger.get("disputes", dispute_id)["status"] == "won"
+    with pytest.raises(PaymentProcessorRejected):
+        await gateway.reinstate_dispute(dispute_id)
+
+
 async def test_payouts_settle_by_webhook_and_can_fail(tmp_path: Path) -> None:
     deliverer = RecordingDeliverer()
     gateway = make(tmp_path, deliverer=deliverer)

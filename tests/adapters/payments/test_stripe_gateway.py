@@ -94,6 +94,10 @@ async def test_the_fee_settled_in_another_currency_is_converted_back(harness: St
         ("checkout.session.async_payment_failed", {}, WebhookEventType.PAYMENT_FAILED),
         ("payment_intent.payment_failed", {}, WebhookEventType.IGNORED),
         ("charge.dispute.closed", {"status": "warning_closed"}, WebhookEventType.CHARGEBACK_WON),
+        ("charge.dispute.closed", {"status": "won"}, WebhookEventType.CHARGEBACK_WON),
+        ("charge.dispute.closed", {"status": "lost"}, WebhookEventType.CHARGEBACK_LOST),
+        ("charge.dispute.funds_reinstated", {"status": "won"}, WebhookEventType.CHARGEBACK_WON),
+        ("charge.dispute.funds_withdrawn", {"status": "needs_response"}, WebhookEventType.IGNORED),
         ("charge.dispute.closed", {"status": "under_review"}, WebhookEventType.IGNORED),
         ("transfer.reversed", {"amount_reversed": 100}, WebhookEventType.IGNORED),
     ],
@@ -116,6 +120,29 @@ async def test_event_mapping_edges(
     body = dump(stripe_event(kind, data))
     event = await harness.gateway.verify_webhook(harness.sign(body), body, now=NOW)
     assert event.type == expected
+
+
+async def test_funds_reinstated_names_the_dispute_it_gives_back(harness: StripeHarness) -> None:
+    checkout = await harness.gateway.create_checkout(request())
+    intent_id = harness.double.pay(checkout.external_checkout_id)
+    events = []
+    for kind, status in (("charge.dispute.closed", "lost"), ("charge.dispute.funds_reinstated", "won")):
+        dispute = vendor_fixture("stripe", "dispute")  # Stripe's published dispute object
+        dispute.update(status=status, payment_intent=intent_id, charge=harness.double.charge_of(intent_id))
+        body = dump(stripe_event(kind, dispute))
+        events.append(await harness.gateway.verify_webhook(harness.sign(body), body, now=NOW))
+    lost, back = events
+    assert (lost.type, back.type) == (WebhookEventType.CHARGEBACK_LOST, WebhookEventType.CHARGEBACK_WON)
+    assert lost.chargeback is not None
+    assert back.chargeback is not None
+    assert (
+        back.chargeback.external_dispute_id
+        == lost.chargeback.external_dispute_id
+        == "dp_1Pgc71B7WZ01zgkWMevJiAUx"
+    )
+    assert back.chargeback.amount_minor == lost.chargeback.amount_minor == 1000
+    assert back.external_payment_id == lost.external_payment_id == intent_id
+    assert back.purchase_reference == "purchase-42"
 
 
 async def test_a_verified_body_that_is_not_a_snapshot_event_is_refused(harness: StripeHarness) -> None:
