@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from adapters.payments.sandbox_gateway import SandboxPaymentGateway
 from adapters.persistence.models import AuditLog, Conversation, CreatorPayoutAccount, Purchase, WebhookEvent
+from application.money.ports import PaymentGateways
 
 
 def _rig_module() -> Any:
@@ -201,3 +204,73 @@ async def test_only_the_owner_sets_where_a_creator_is_paid(
             {"processor": "SANDBOX", "account": "acct_sbx_2"},
         ),
     ]
+
+
+async def test_a_chargeback_won_back_shows_on_the_statement_with_platform_shares(
+    client: Client,
+    app: Litestar,
+    sign_in: Any,
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    rig = _rig_module().MoneyRig(engine, session_factory)
+    world = await rig.seed(price=1000)
+    buyer = await sign_in("buyer@example.com")
+    staff = await sign_in("staff@example.com", operator=True)
+    started = (await client.post(f"/v1/chatbots/{world.chatbot_id}/checkout", json={}, headers=buyer)).json()
+    path = "/" + started["checkout_url"].split("/", 3)[3]
+    assert (await client.post(f"{path}/complete", follow_redirects=False)).status_code == 303
+    await _run_jobs(client, app)
+    async with session_factory() as s:
+        purchase = await s.get(Purchase, started["purchase_id"])
+        assert purchase is not None
+        conversation = await s.scalar(select(Conversation).where(Conversation.purchase_id == purchase.id))
+        assert conversation is not None
+    await rig.use_and_end(conversation.id, {world.source_shared: 300, world.source_b: 100})
+    assert (await client.post("/v1/attribution/run", headers=staff)).json()["attributed"] == 1
+
+    async def dispute_lost_then_won_back() -> list[Any]:
+        gateway = (await app.state.dishka_container.get(PaymentGateways)).get("SANDBOX")
+        assert isinstance(gateway, SandboxPaymentGateway)
+        opened = await gateway.open_dispute(purchase.external_payment_id)
+        dispute_id = json.loads(opened.body)["data"]["object"]["id"]
+        lost = await gateway.resolve_dispute(dispute_id, won=False)
+        back = await gateway.reinstate_dispute(dispute_id)
+        return [gateway.sign(json.loads(d.body)) for d in (back, lost, opened)]  # the news backwards
+
+    for delivery in await asyncio.to_thread(client.blocking_portal.call, dispute_lost_then_won_back):
+        r = await client.post("/v1/webhooks/sandbox", content=delivery.body, headers=dict(delivery.headers))
+        assert r.status_code == 200, r.text
+    await _run_jobs(client, app)
+
+    month = datetime.now(UTC).strftime("%Y-%m")
+    body = (
+        await client.get(f"/v1/creators/{world.creator_b}/statements/{month}?limit=100", headers=staff)
+    ).json()
+    kinds = [line["kind"] for line in body["lines"]]
+    assert sorted(set(kinds)) == ["ATTRIBUTION", "REINSTATEMENT", "REVERSAL"]
+    assert body["totals"] == {"USD": 226 + 188}  # everything B earned, back again
+    by_id = {line["row_id"]: line for line in body["lines"]}
+    for line in body["lines"]:
+        if line["kind"] == "REINSTATEMENT":
+            negated = by_id[line["reverses_id"]]
+            assert negated["kind"] == "REVERSAL"
+            assert line["reversal_key"] == negated["reversal_key"].replace("chargeback:", "chargeback-won:")
+            assert (line["amount_minor"], line["platform_share_minor"]) == (
+                -negated["amount_minor"],
+                -negated["platform_share_minor"],
+            )
+    originals = [line for line in body["lines"] if line["kind"] == "ATTRIBUTION"]
+    assert sum(line["platform_share_minor"] for line in originals) > 0
+    csv_lines = (
+        await client.get(f"/v1/creators/{world.creator_b}/statements/{month}?format=csv", headers=staff)
+    ).text.splitlines()
+    header = csv_lines[0].split(",")
+    assert header[:4] == ["booked_at", "kind", "amount_minor", "amount"]
+    assert "platform_share_minor" in header
+    column = header.index("platform_share_minor")
+    rows = [row.split(",") for row in csv_lines[1:-1]]
+    assert sum(int(row[column]) for row in rows) == sum(
+        line["platform_share_minor"] for line in body["lines"]
+    )
+    assert csv_lines[-1].split(",")[:3] == ["total", "", "414"]

@@ -3,10 +3,12 @@
 The sandbox processor signs every event; a simulated network delivers them late, out of order
 and twice; the webhook use case and the processing job crash at random AFTER their commit and
 before they acknowledge (the processor retries a delivery that got no 2xx, the job runner
-retries a job that raised). Refunds (partial, full, late) and disputes (won, lost) happen along
-the way, conversations end, attribution and payouts run. At the end every cent is accounted
-for: our purchases equal the processor's books, each attributed conversation holds exactly what
-its purchase's remaining money pays the creators, payouts equal the rows they paid.
+retries a job that raised). Refunds (partial, full, late) and disputes (won, lost, and lost then
+won back weeks later) happen along the way, conversations end, attribution and payouts run. At
+the end every cent is accounted for: our purchases and disputes equal the processor's books,
+each attributed conversation holds exactly what its purchase's remaining money pays the
+creators and the platform, every reinstatement gives its reversal back exactly, payouts equal
+the rows they paid.
 """
 
 from __future__ import annotations
@@ -203,6 +205,14 @@ async def test_many_lifecycles_through_the_webhook_endpoint_leave_zero_drift(
     await run_jobs()
     await _end_some(rig, session_factory, world, rnd, everything=True)
     await in_app(lambda: _attribute(container))
+    # late disputes on sales already attributed: lost, then won back weeks later; the three
+    # webhooks of each arrive in any order, late, twice, through crashes like everything else
+    assert await _late_disputes(in_app, sandbox, payments, network) > 0
+    for _ in range(50):
+        if not network:
+            break
+        await deliver_some(1.0)
+    await run_jobs()
     await in_app(lambda: _pay(container))
     take_sandbox_events()
     for _ in range(50):
@@ -260,12 +270,34 @@ async def _money_events(
             amount = None if rnd.random() < 0.4 else rnd.randint(1, left)
             key = f"sim-refund-{len(sandbox.ledger.keys('refunds'))}"
             await in_app(lambda p=payment_id, a=amount, k=key: sandbox.refund(p, a, idempotency_key=k))
-        elif roll < 0.22:
+        elif roll < 0.3:
             opened = await in_app(lambda p=payment_id: sandbox.open_dispute(p))
             network.append(opened)
             dispute_id = json.loads(opened.body)["data"]["object"]["id"]
-            won = rnd.random() < 0.5
+            won = rnd.random() < 0.4
             network.append(await in_app(lambda d=dispute_id, w=won: sandbox.resolve_dispute(d, won=w)))
+            if not won and rnd.random() < 0.6:
+                # won back later: its webhook may well arrive before the loss's
+                network.append(await in_app(lambda d=dispute_id: sandbox.reinstate_dispute(d)))
+
+
+async def _late_disputes(
+    in_app: Any, sandbox: SandboxPaymentGateway, payments: list[str], network: list[WebhookDelivery]
+) -> int:
+    disputed = {d["payment"] for d in sandbox.ledger.values("disputes")}
+    count = 0
+    for payment_id in payments:
+        payment = sandbox.ledger.get("payments", payment_id) or {}
+        if payment_id in disputed or payment.get("amount", 0) - payment.get("amount_refunded", 0) <= 0:
+            continue
+        opened = await in_app(lambda p=payment_id: sandbox.open_dispute(p))
+        dispute_id = json.loads(opened.body)["data"]["object"]["id"]
+        lost = await in_app(lambda d=dispute_id: sandbox.resolve_dispute(d, won=False))
+        network += [opened, lost, await in_app(lambda d=dispute_id: sandbox.reinstate_dispute(d))]
+        count += 1
+        if count == 4:
+            break
+    return count
 
 
 async def _no_drift(factory: async_sessionmaker[AsyncSession], sandbox: SandboxPaymentGateway) -> None:
@@ -273,9 +305,11 @@ async def _no_drift(factory: async_sessionmaker[AsyncSession], sandbox: SandboxP
     async with factory() as s:
         purchases = list(await s.scalars(select(Purchase)))
         rows = list(await s.scalars(select(RevenuePerConversation)))
+        chargebacks = list(await s.scalars(select(Chargeback)))
         lost: dict[str, int] = {}
-        for c in await s.scalars(select(Chargeback).where(Chargeback.status == "LOST")):
-            lost[c.purchase_id] = lost.get(c.purchase_id, 0) + c.amount_cents
+        for c in chargebacks:
+            if c.status.value == "LOST":
+                lost[c.purchase_id] = lost.get(c.purchase_id, 0) + c.amount_cents
         funded: dict[str, list[str]] = {}
         for c in await s.scalars(select(Conversation).where(Conversation.purchase_id.is_not(None))):
             funded.setdefault(c.purchase_id or "", []).append(c.id)
@@ -315,7 +349,36 @@ async def _no_drift(factory: async_sessionmaker[AsyncSession], sandbox: SandboxP
         taken = ledger_math.taken_back(record, lost.get(p.id, 0))
         gross, fee = ledger_math.conversation_part(record, taken, conversation_id, funded[p.id])
         drift += abs(sum(r.amount_cents for r in mine) - ledger_math.creators_pool(gross, fee, policy))
+        platform = sum(r.platform_share_cents for r in mine)
+        drift += abs(platform - ledger_math.platform_part(gross, fee, policy))
+        drift += abs(gross.minor - fee.minor - platform - sum(r.amount_cents for r in mine))
     assert drift == 0
+    # our disputes are the processor's, and every one won back gave each reversal row back
+    theirs = {d["id"]: d for d in sandbox.ledger.values("disputes")}
+    assert {c.external_dispute_id for c in chargebacks} == set(theirs)
+    won_back = 0
+    by_id = {r.id: r for r in rows}
+    for c in chargebacks:
+        dispute = theirs[c.external_dispute_id]
+        assert c.status.value == {"needs_response": "OPEN", "won": "WON", "lost": "LOST"}[dispute["status"]]
+        given_back = [
+            r for r in rows if r.reversal_key == f"chargeback-won:{c.id}" and r.kind.value == "REINSTATEMENT"
+        ]
+        if dispute.get("funds_reinstated"):
+            won_back += 1
+            assert c.lost_at is not None
+            reversal = [r for r in rows if r.reversal_key == f"chargeback:{c.id}"]
+            assert sorted(r.reverses_id or "" for r in given_back) == sorted(r.id for r in reversal)
+            for r in given_back:
+                negated = by_id[r.reverses_id or ""]
+                assert (r.amount_cents, r.platform_share_cents) == (
+                    -negated.amount_cents,
+                    -negated.platform_share_cents,
+                )
+        else:
+            assert given_back == []
+    assert won_back > 0, "the simulation won no dispute back"
+    assert any(r.kind.value == "REINSTATEMENT" for r in rows), "no money was given back after attribution"
     for payout in payouts:
         linked = sum(r.amount_cents for r in rows if r.payout_id == payout.id)
         assert linked == (0 if payout.status.value == "FAILED" else payout.amount_cents)

@@ -1,11 +1,14 @@
 """A stateful test of the whole ledger (hypothesis ``RuleBasedStateMachine``) on SQLite.
 
-Purchases, duplicate and reordered webhooks, partial and late refunds, chargebacks,
-attribution runs and payouts, through the real use cases, repositories and sandbox processor.
-After every step: each attributed conversation holds exactly what its purchase's remaining
-money pays the creators (so gross = fee + platform + creators), no line is reversed below
-zero, nothing is attributed twice, payouts equal the rows they paid. At the end, once every
-held webhook is delivered, our records equal the processor's.
+Purchases, duplicate and reordered webhooks, partial and late refunds, chargebacks (lost,
+won, and won back after they were lost), attribution runs and payouts, through the real use
+cases, repositories and sandbox processor. After every step: each attributed conversation
+holds exactly what its purchase's remaining money pays the creators and the platform (so
+gross = fee + platform + creators, with the platform's part carried by the rows), no line is
+reversed below zero, every reinstatement negates its reversal exactly, nothing is attributed
+twice, summaries equal the sums of their rows, payouts equal the rows they paid and never
+exceed the balance. At the end, once every held webhook is delivered, our records (purchases
+and disputes) equal the processor's.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.sent: list[WebhookDelivery] = []
         self.paid: list[str] = []  # sandbox payment ids
         self.open_disputes: list[str] = []
+        self.lost_disputes: list[tuple[str, str]] = []  # (dispute id, payment id)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coro)
@@ -88,6 +92,16 @@ class LedgerMachine(RuleBasedStateMachine):
             assert purchase.amount_cents == payment["amount"]
             assert purchase.refunded_cents == payment["amount_refunded"]
             assert purchase.processing_fee_cents == payment["fee"]
+        async with self.rig.factory() as s:
+            ours = {c.external_dispute_id: c for c in await s.scalars(select(Chargeback))}
+        theirs = {d["id"]: d for d in self.rig.sandbox.ledger.values("disputes")}
+        assert set(ours) == set(theirs)
+        for dispute_id, dispute in theirs.items():
+            status = {"needs_response": "OPEN", "won": "WON", "lost": "LOST"}[dispute["status"]]
+            assert ours[dispute_id].status.value == status
+            assert (ours[dispute_id].lost_at is not None) == (
+                dispute["status"] == "lost" or "funds_reinstated" in dispute
+            )
 
     def _fresh(self, delivery: WebhookDelivery) -> WebhookDelivery:
         """The same event signed now: a processor signs each (re)delivery when it sends it."""
@@ -182,6 +196,34 @@ class LedgerMachine(RuleBasedStateMachine):
         self.held.append(self.run(self.rig.sandbox.resolve_dispute(dispute["id"], won=won)))
         if not won:
             self.paid.remove(payment_id)  # the bank took it all back: nothing left to refund
+            self.lost_disputes.append((dispute["id"], payment_id))
+
+    @precondition(lambda self: self.paid)
+    @rule(pick=st.integers(min_value=0), days=st.integers(min_value=0, max_value=40))
+    def lose_then_win_back(self, pick: int, days: int) -> None:
+        """A whole dispute at once at the processor (opened, lost, won back ``days`` later); its
+        three webhooks are held, to arrive in any order with everything else."""
+        payment_id = self.paid[pick % len(self.paid)]
+        payment = self.rig.sandbox.ledger.get("payments", payment_id) or {}
+        if (
+            payment_id in self.open_disputes
+            or payment.get("amount", 0) - payment.get("amount_refunded", 0) <= 0
+        ):
+            return
+        opened = self.run(self.rig.sandbox.open_dispute(payment_id))
+        dispute_id = json.loads(opened.body)["data"]["object"]["id"]
+        lost = self.run(self.rig.sandbox.resolve_dispute(dispute_id, won=False))
+        self.rig.clock.advance(timedelta(days=days))
+        self.held += [opened, lost, self.run(self.rig.sandbox.reinstate_dispute(dispute_id))]
+
+    @precondition(lambda self: self.lost_disputes)
+    @rule(pick=st.integers(min_value=0), hours=st.integers(min_value=0, max_value=72))
+    def win_back(self, pick: int, hours: int) -> None:
+        """A lost dispute won back later: the money comes back to the seller."""
+        dispute_id, payment_id = self.lost_disputes.pop(pick % len(self.lost_disputes))
+        self.rig.clock.advance(timedelta(hours=hours))
+        self.held.append(self.run(self.rig.sandbox.reinstate_dispute(dispute_id)))
+        self.paid.append(payment_id)  # the seller holds the money again: it can be refunded
 
     @rule(shared=st.integers(min_value=0, max_value=500), own=st.integers(min_value=0, max_value=500))
     def end_a_conversation(self, shared: int, own: int) -> None:
@@ -228,7 +270,11 @@ class LedgerMachine(RuleBasedStateMachine):
                 and (r.created_at.year, r.created_at.month) == (summary.year, summary.month)
             ]
             assert summary.creator_share == sum(r.amount_cents for r in mine)
-            assert summary.total_revenue == sum(r.amount_cents for r in mine if r.kind.value != "REVERSAL")
+            assert summary.platform_share == sum(r.platform_share_cents for r in mine)
+            assert summary.total_revenue == summary.creator_share + summary.platform_share
+            assert summary.conversation_count == len(
+                {r.conversation_id for r in mine if r.kind.value in ("ATTRIBUTION", "ENTERPRISE")}
+            )
 
     @invariant()
     def ledger_holds(self) -> None:
@@ -239,37 +285,83 @@ class LedgerMachine(RuleBasedStateMachine):
         async with self.rig.factory() as s:
             rows = list(await s.scalars(select(RevenuePerConversation)))
             purchases = {p.id: p for p in await s.scalars(select(Purchase))}
-            lost: dict[str, int] = {}
-            for c in await s.scalars(select(Chargeback).where(Chargeback.status == "LOST")):
-                lost[c.purchase_id] = lost.get(c.purchase_id, 0) + c.amount_cents
+            chargebacks = list(await s.scalars(select(Chargeback)))
             funded: dict[str, list[str]] = {}
+            attributed: dict[str, str] = {}
             for c in await s.scalars(select(Conversation).where(Conversation.purchase_id.is_not(None))):
                 funded.setdefault(c.purchase_id, []).append(c.id)
+                if c.attributed_at is not None:
+                    attributed[c.id] = c.purchase_id
             payouts = list(await s.scalars(select(Payout)))
-        if any(r.kind.value == "REVERSAL" for r in rows):
-            event("reversal rows exist")
+        lost: dict[str, int] = {}
+        for c in chargebacks:
+            if c.status.value == "LOST":
+                lost[c.purchase_id] = lost.get(c.purchase_id, 0) + c.amount_cents
+        for kind in ("REVERSAL", "REINSTATEMENT"):
+            if any(r.kind.value == kind for r in rows):
+                event(f"{kind} rows exist")
         if any(p.status.value == "COMPLETED" for p in payouts):
             event("a payout completed")
         keys = [(r.conversation_id, r.source_id, r.creator_id, r.kind, r.reversal_key) for r in rows]
         assert len(keys) == len(set(keys)), "something was attributed or reversed twice"
         by_id = {r.id: r for r in rows}
+
+        def line_of(r: RevenuePerConversation) -> RevenuePerConversation:
+            while r.reverses_id is not None:
+                r = by_id[r.reverses_id]
+            return r
+
         for r in rows:
-            if r.kind.value == "REVERSAL":
-                original = by_id[r.reverses_id]
-                assert (original.source_id, original.creator_id) == (r.source_id, r.creator_id)
+            if r.reverses_id is not None:
+                original = line_of(r)
+                assert original.kind.value == "ATTRIBUTION"
+                assert (original.source_id, original.creator_id, original.conversation_id) == (
+                    r.source_id,
+                    r.creator_id,
+                    r.conversation_id,
+                )
+            if r.kind.value == "REINSTATEMENT" and not r.reversal_key.endswith(":top-up"):
+                negated = by_id[r.reverses_id]
+                assert negated.kind.value == "REVERSAL"
+                assert (r.amount_cents, r.platform_share_cents) == (
+                    -negated.amount_cents,
+                    -negated.platform_share_cents,
+                )
+        for c in chargebacks:
+            reversal = {r.id for r in rows if r.reversal_key == f"chargeback:{c.id}"}
+            given_back = [
+                r.reverses_id
+                for r in rows
+                if r.reversal_key == f"chargeback-won:{c.id}" and r.kind.value == "REINSTATEMENT"
+            ]
+            if c.status.value == "WON" and c.lost_at is not None:
+                event("a dispute was won back")
+                assert sorted(given_back) == sorted(reversal), "a dispute won back gives every reversal back"
+            else:
+                assert given_back == []
+        held: dict[str, int] = {}
         for r in rows:
-            if r.kind.value == "ATTRIBUTION":
-                assert r.amount_cents + sum(x.amount_cents for x in rows if x.reverses_id == r.id) >= 0
+            held[line_of(r).id] = held.get(line_of(r).id, 0) + r.amount_cents
+        assert all(amount >= 0 for amount in held.values()), "a line was reversed below zero"
         by_conversation: dict[str, list[RevenuePerConversation]] = {}
         for r in rows:
             by_conversation.setdefault(r.conversation_id, []).append(r)
-        for conversation_id, mine in by_conversation.items():
-            p = purchases[mine[0].purchase_id]
+        for conversation_id, purchase_id in attributed.items():
+            p = purchases[purchase_id]
             record = ledger_math_purchase(p)
             taken = ledger_math.taken_back(record, lost.get(p.id, 0))
+            mine = by_conversation.get(conversation_id)
+            if mine is None:
+                # attributed with nothing to pay: everything had gone back, and still has
+                assert taken == p.amount_cents
+                continue
             gross, fee = ledger_math.conversation_part(record, taken, conversation_id, funded[p.id])
+            creators = sum(r.amount_cents for r in mine)
+            platform = sum(r.platform_share_cents for r in mine)
             # gross = fee + platform + creators, with the creators holding exactly their pool
-            assert sum(r.amount_cents for r in mine) == ledger_math.creators_pool(gross, fee, policy)
+            assert creators == ledger_math.creators_pool(gross, fee, policy)
+            assert platform == ledger_math.platform_part(gross, fee, policy)
+            assert gross.minor == fee.minor + platform + creators
         for payout in payouts:
             linked = sum(r.amount_cents for r in rows if r.payout_id == payout.id)
             if payout.status.value == "FAILED":
@@ -299,7 +391,7 @@ def ledger_math_purchase(p: Purchase) -> Any:
 
 TestLedger = LedgerMachine.TestCase
 TestLedger.settings = settings(
-    max_examples=25,
+    max_examples=30,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
