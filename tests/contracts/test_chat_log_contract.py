@@ -121,6 +121,19 @@ class ChatLogContract:
             rest = await u.log.messages_page(cid, limit=5, after_id=first[-1].id)
             assert [(m.role, m.content) for m in rest] == [("USER", "three"), ("AI", "four")]
 
+    async def test_recent_messages_are_the_newest_by_creation_time(self, chat: ChatBackend) -> None:
+        cid, _ = await self.opened(chat)
+        later = NewMessage(
+            id=new_id(), role="USER", content="later", token_count=1, created_at=T0 + timedelta(1)
+        )
+        earlier = NewMessage(id=new_id(), role="AI", content="earlier", token_count=1, created_at=T0)
+        async with chat.unit() as u:  # the later message has the smaller id
+            await u.log.add_messages(cid, [later, earlier])
+            await u.uow.commit()
+        async with chat.unit() as u:
+            assert [m.content for m in await u.log.recent_messages(cid, limit=5)] == ["earlier", "later"]
+            assert [m.content for m in await u.log.recent_messages(cid, limit=1)] == ["later"]
+
     async def test_recent_messages_leave_out_the_answer_documents(self, chat: ChatBackend) -> None:
         """A prompt's history needs role, content and tokens; attribution and context are large
         and only the transcript pages carry them."""

@@ -42,8 +42,8 @@ class InMemoryChatLog:
 
     async def recent_messages(self, conversation_id: str, *, limit: int) -> list[StoredMessage]:
         await self._session.tables()
-        recent = self._data.messages.get(conversation_id, [])[-max(1, limit) :]
-        return [replace(m, attribution=None, context=None) for m in recent]
+        stored = sorted(self._data.messages.get(conversation_id, []), key=lambda m: (m.created_at, m.id))
+        return [replace(m, attribution=None, context=None) for m in stored[-max(1, limit) :]]
 
     async def messages_page(
         self, conversation_id: str, *, limit: int, after_id: str | None = None

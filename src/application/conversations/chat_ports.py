@@ -106,9 +106,10 @@ class SourceOwners:
 
 class ChatLog(Protocol):
     async def recent_messages(self, conversation_id: str, *, limit: int) -> list[StoredMessage]:
-        """The last ``limit`` messages, oldest first (the caller trims them to a token budget),
-        without ``attribution`` and ``context``: a prompt's history needs role, content and
-        token count, and an answer's context document is large."""
+        """The last ``limit`` messages (newest by ``created_at``, then id), oldest first (the
+        caller trims them to a token budget), without ``attribution`` and ``context``: a
+        prompt's history needs role, content and token count, and an answer's context document
+        is large."""
         ...
 
     async def messages_page(

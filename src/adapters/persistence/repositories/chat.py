@@ -105,7 +105,10 @@ _RECENT = (
         _MESSAGE.c.created_at,
     )
     .where(_MESSAGE.c.conversation_id == bindparam("conversation_id"))
-    .order_by(_MESSAGE.c.id.desc())
+    # Newest first by creation time, then id (the two messages of a turn share a time): the
+    # (conversation_id, created_at) index hands them over in that order, so the read costs the
+    # same however long the conversation is (ordering by id alone sorted all of its messages).
+    .order_by(_MESSAGE.c.created_at.desc(), _MESSAGE.c.id.desc())
     .limit(bindparam("limit"))
 )
 _ADD_MESSAGE = insert(_MESSAGE)
