@@ -16,6 +16,11 @@ COMMIT or ROLLBACK). The lock is taken at the same moment it would have been (SQ
 lazily, right before the first statement); a BEGIN that fails (the write lock not free within
 the busy timeout) fails that first statement with the same error.
 
+A ROLLBACK asked for when nothing ran since the connection's last COMMIT or ROLLBACK is not
+sent either: only a statement can open a transaction, so there is nothing to roll back. The
+pool asks for exactly that whenever a connection comes back after a commit (its reset on
+return), which was a round trip per transaction.
+
 Server-side cursors (``stream_results``) keep the stock behaviour: they fetch in batches, which
 needs the live cursor.
 
@@ -122,6 +127,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             connection._pending_begin = operation  # type: ignore[attr-defined]
             self._keep((None, -1, None, None))
             return
+        connection._settled = False  # type: ignore[attr-defined]
         async with connection._execute_mutex:
             begin = connection.take_pending_begin()  # type: ignore[attr-defined]
             outcome = await self._connection._execute(
@@ -131,6 +137,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         connection = self._adapt_connection
+        connection._settled = False  # type: ignore[attr-defined]
         async with connection._execute_mutex:
             begin = connection.take_pending_begin()  # type: ignore[attr-defined]
             outcome = await self._connection._execute(
@@ -150,12 +157,13 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_pending_begin",)
+    __slots__ = ("_pending_begin", "_settled")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._pending_begin: str | None = None
+        self._settled = False  # True: nothing ran since the last COMMIT or ROLLBACK
 
     def take_pending_begin(self) -> str | None:
         begin, self._pending_begin = self._pending_begin, None
@@ -164,12 +172,16 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def commit(self) -> None:
         if self.take_pending_begin() is None:  # else nothing ran: there is nothing to commit
             super().commit()
+        self._settled = True
 
     def rollback(self) -> None:
-        if self.take_pending_begin() is None:
+        if self.take_pending_begin() is None and not self._settled:
             super().rollback()
+        self._settled = True
 
     def cursor(self, server_side: bool = False) -> Any:
+        if server_side:
+            self._settled = False
         if server_side and self._pending_begin is not None:
             # A streamed cursor runs its statement the stock way: send the BEGIN first.
             begin = self.take_pending_begin()

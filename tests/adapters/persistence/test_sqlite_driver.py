@@ -140,3 +140,24 @@ async def test_wal_commits_are_not_synced_one_by_one(engine: AsyncEngine) -> Non
     async with engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == 1
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
+
+
+async def test_a_connection_back_after_a_commit_is_not_rolled_back_again(
+    engine: AsyncEngine, worker_calls: list[str]
+) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        await conn.commit()
+    worker_calls.clear()
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO item (name) VALUES ('kept')"))
+    # one call for BEGIN and the INSERT, one COMMIT; the pool's reset on return sends nothing
+    assert worker_calls == ["_execute", "commit"]
+    worker_calls.clear()
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO item (name) VALUES ('dropped')"))
+    # the connection came back inside a transaction: that one is rolled back
+    assert worker_calls == ["_execute", "rollback"]
+    async with engine.connect() as conn:
+        names = (await conn.execute(text("SELECT name FROM item"))).scalars().all()
+    assert names == ["kept"]
