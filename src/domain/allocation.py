@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from math import lcm
 from typing import Any, Protocol, TypeVar
 
 from domain.errors import InvalidValue, RuleViolation
@@ -60,25 +61,37 @@ def allocate(total: int, weights: Mapping[K, Weight]) -> dict[K, int]:
     """
     if type(total) is not int:
         raise InvalidValue(f"total must be an integer, not {type(total).__name__}", code="invalid-amount")
-    exact = {key: to_fraction(w) for key, w in weights.items()}
-    weight_sum = sum(exact.values(), Fraction(0))
+    exact = {key: _exact(w) for key, w in weights.items()}
+    # The same quotas as exact fractions, in integers: every weight over one common
+    # denominator, so a quota is (total * weight) / sum and its remainder an integer numerator
+    # over that same sum. Equal results, without Fraction arithmetic in the hot path.
+    denominator = lcm(*(w.denominator for w in exact.values())) if exact else 1
+    scaled = {key: w.numerator * (denominator // w.denominator) for key, w in exact.items()}
+    weight_sum = sum(scaled.values())
     if weight_sum == 0:
         raise RuleViolation(
             "cannot allocate by weights that are all zero (or empty)", code="allocation-weights-all-zero"
         )
     if total < 0:
-        return {key: -part for key, part in _allocate_non_negative(-total, exact, weight_sum).items()}
-    return _allocate_non_negative(total, exact, weight_sum)
+        return {key: -part for key, part in _allocate_non_negative(-total, scaled, weight_sum).items()}
+    return _allocate_non_negative(total, scaled, weight_sum)
 
 
-def _allocate_non_negative(total: int, exact: dict[K, Fraction], weight_sum: Fraction) -> dict[K, int]:
+def _exact(weight: object) -> Fraction | int:
+    """``to_fraction`` without building a Fraction for plain integers (the common case)."""
+    if type(weight) is int:
+        if weight < 0:
+            raise InvalidValue(f"weight {weight} is negative", code="invalid-weight")
+        return weight
+    return to_fraction(weight)
+
+
+def _allocate_non_negative(total: int, weights: dict[K, int], weight_sum: int) -> dict[K, int]:
     parts: dict[K, int] = {}
-    remainders: list[tuple[Fraction, Fraction, K]] = []
-    for key, weight in exact.items():
-        quota = total * weight / weight_sum
-        floor = quota.numerator // quota.denominator
-        parts[key] = floor
-        remainders.append((quota - floor, weight, key))
+    remainders: list[tuple[int, int, K]] = []
+    for key, weight in weights.items():
+        parts[key], remainder = divmod(total * weight, weight_sum)
+        remainders.append((remainder, weight, key))
     leftover = total - sum(parts.values())
     # Only keys with a positive remainder can win (leftover < number of such keys), which is
     # what keeps every part below its ceiling and zero weights at zero.
