@@ -177,6 +177,47 @@ class SourceDirectory(Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PromptMaterial:
+    """What a turn's prompt is built from besides the question and the passages."""
+
+    history: list[StoredMessage]
+    user_context: list[ContextEntry]
+    files: list[AttachedFile]
+
+
+class PromptReader(Protocol):
+    async def prompt_material(
+        self, conversation_id: str, *, user_id: str | None, chatbot_id: str, now: datetime, history_limit: int
+    ) -> PromptMaterial:
+        """The conversation's last ``history_limit`` messages (as ``ChatLog.recent_messages``),
+        the user's visible context for the chatbot (as ``UserKnowledge.visible_context``; none
+        without a user) and the attached files (as ``ConversationFiles.attached``), read
+        together: the SQL adapter reads all three in one statement, a chat turn's hottest read."""
+        ...
+
+
+class SeparatePromptReads:
+    """``PromptReader`` over the three ports, one read each: the reference the one-statement
+    adapter is held to, and what a backend without one uses."""
+
+    def __init__(self, chat_log: ChatLog, knowledge: UserKnowledge, files: ConversationFiles) -> None:
+        self._log = chat_log
+        self._knowledge = knowledge
+        self._files = files
+
+    async def prompt_material(
+        self, conversation_id: str, *, user_id: str | None, chatbot_id: str, now: datetime, history_limit: int
+    ) -> PromptMaterial:
+        return PromptMaterial(
+            history=await self._log.recent_messages(conversation_id, limit=history_limit),
+            user_context=(
+                await self._knowledge.visible_context(user_id, chatbot_id, now=now) if user_id else []
+            ),
+            files=await self._files.attached(conversation_id),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PurchaseInfo:
     id: str
     purchaser_user_id: str

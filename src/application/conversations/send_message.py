@@ -8,7 +8,7 @@ from application.chat.model_port import AnswerModel, AnswerRequest, ChatTurn
 from application.chat.pricing import ModelPricing
 from application.chatbots.ports import ChatbotRepository
 from application.conversations import turn_building as build
-from application.conversations.chat_ports import ChatLog, ConversationFiles, SourceDirectory, UserKnowledge
+from application.conversations.chat_ports import ChatLog, PromptReader, SourceDirectory
 from application.conversations.pinned_versions import PinnedVersions
 from application.conversations.ports import ConversationGuard, ConversationRepository
 from application.conversations.turn_stream import PreparedTurn, TurnRecorder
@@ -59,8 +59,7 @@ class SendMessage:
         conversations: ConversationRepository,
         chatbots: ChatbotRepository,
         chat_log: ChatLog,
-        knowledge: UserKnowledge,
-        files: ConversationFiles,
+        prompt: PromptReader,
         directory: SourceDirectory,
         embedder: Embedder,
         index: VectorIndex,
@@ -75,8 +74,7 @@ class SendMessage:
         self._conversations = conversations
         self._chatbots = chatbots
         self._log = chat_log
-        self._knowledge = knowledge
-        self._files = files
+        self._prompt = prompt
         self._directory = directory
         self._embedder = embedder
         self._index = index
@@ -192,17 +190,15 @@ class SendMessage:
                 if exc.code != "vector-collection-missing":
                     raise
         owners = await self._directory.owners(sorted({hit.source_id for hit in hits}))
-        user_context = (
-            await self._knowledge.visible_context(
-                conversation.user_id, conversation.chatbot_id, now=self._clock.now()
-            )
-            if conversation.user_id
-            else []
+        material = await self._prompt.prompt_material(
+            conversation.id,
+            user_id=conversation.user_id,
+            chatbot_id=conversation.chatbot_id,
+            now=self._clock.now(),
+            history_limit=build.HISTORY_MESSAGES,
         )
-        files = await self._files.attached(conversation.id)
-        history = build.trim_history(
-            await self._log.recent_messages(conversation.id, limit=build.HISTORY_MESSAGES)
-        )
+        user_context, files = material.user_context, material.files
+        history = build.trim_history(material.history)
         cap = config.conversation_token_cap or DEFAULT_CONVERSATION_TOKEN_CAP
         remaining = max(1, cap - conversation.total_tokens)
         request = AnswerRequest(

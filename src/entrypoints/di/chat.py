@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.persistence.repositories.chat import (
     SqlChatLog,
     SqlConversationFiles,
+    SqlPromptReader,
     SqlPurchaseLookup,
     SqlSourceDirectory,
     SqlUserKnowledge,
@@ -24,6 +25,7 @@ from application.conversations.attach_file import AttachFile
 from application.conversations.chat_ports import (
     ChatLog,
     ConversationFiles,
+    PromptReader,
     PurchaseLookup,
     SourceDirectory,
     UserKnowledge,
@@ -109,6 +111,11 @@ class ChatProvider(Provider):
     def conversation_files(self, session: AsyncSession, blobs: BlobStore) -> ConversationFiles:
         return SqlConversationFiles(session, blobs.read)
 
+    @provide(scope=Scope.REQUEST)
+    def prompt_reader(self, session: AsyncSession, blobs: BlobStore) -> PromptReader:
+        # one statement for the history, the user's context and attached files of a turn
+        return SqlPromptReader(session, blobs.read)
+
     open_conversation = provide(OpenConversation, scope=Scope.REQUEST)
 
     @provide(scope=Scope.REQUEST)
@@ -117,8 +124,7 @@ class ChatProvider(Provider):
         conversations: ConversationRepository,
         chatbots: ChatbotRepository,
         chat_log: ChatLog,
-        knowledge: UserKnowledge,
-        files: ConversationFiles,
+        prompt: PromptReader,
         directory: SourceDirectory,
         embedder: Embedder,
         index: SearchableFilesIndex,
@@ -132,7 +138,7 @@ class ChatProvider(Provider):
         # Answers search what readers may see: chunks of active READY files only, so a file being
         # ingested or just replaced never answers (application/ingestion/visible_index.py).
         return SendMessageFactory(
-            conversations, chatbots, chat_log, knowledge, files, directory, embedder, index, model,
+            conversations, chatbots, chat_log, prompt, directory, embedder, index, model,
             pricing, authorizer, clock, uow, versions=versions,
         )  # fmt: skip
 

@@ -29,9 +29,9 @@ from adapters.persistence.repositories import (
 from adapters.persistence.repositories.chat import (
     SqlChatLog,
     SqlConversationFiles,
+    SqlPromptReader,
     SqlPurchaseLookup,
     SqlSourceDirectory,
-    SqlUserKnowledge,
 )
 from adapters.persistence.repositories.roles import SqlRoleResolver
 from adapters.persistence.uow import SqlAlchemyUnitOfWork
@@ -146,8 +146,7 @@ class ChatRig:
                     conversations,
                     chatbots,
                     chat_log,
-                    SqlUserKnowledge(s),
-                    files,
+                    SqlPromptReader(s, self.read_blob),
                     SqlSourceDirectory(s),
                     self.embedder,
                     self.index,

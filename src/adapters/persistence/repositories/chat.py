@@ -18,7 +18,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, insert, literal, or_, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,13 +55,14 @@ from adapters.persistence.models import (
 from adapters.persistence.models import Conversation as ConversationRow
 from adapters.persistence.models.base import utcnow
 from adapters.persistence.repositories._support import atomic, execute_update
-from adapters.persistence.types import UTCDateTime
+from adapters.persistence.types import JSONType, UTCDateTime
 from application.conversations.chat_ports import (
     AiCall,
     AttachedFile,
     ContextEntry,
     MessageRole,
     NewMessage,
+    PromptMaterial,
     PurchaseInfo,
     SourceOwners,
     SourceUsage,
@@ -116,14 +132,15 @@ _ADD_AI_CALL = insert(AiCallCost.__table__)
 _DAILY_TOTAL = select(_DAILY.c.input_tokens + _DAILY.c.output_tokens).where(
     _DAILY.c.subject == bindparam("subject"), _DAILY.c.day == bindparam("day")
 )
+_VISIBLE = (
+    _CONTEXT.c.user_id == bindparam("user_id"),
+    _CONTEXT.c.is_visible.is_(True),
+    or_(_CONTEXT.c.chatbot_id.is_(None), _CONTEXT.c.chatbot_id == bindparam("chatbot_id")),
+    or_(_CONTEXT.c.expires_at.is_(None), _CONTEXT.c.expires_at > bindparam("now", type_=UTCDateTime())),
+)
 _VISIBLE_CONTEXT = (
     select(_CONTEXT.c.key, _CONTEXT.c.value, _CONTEXT.c.source, _CONTEXT.c.chatbot_id)
-    .where(
-        _CONTEXT.c.user_id == bindparam("user_id"),
-        _CONTEXT.c.is_visible.is_(True),
-        or_(_CONTEXT.c.chatbot_id.is_(None), _CONTEXT.c.chatbot_id == bindparam("chatbot_id")),
-        or_(_CONTEXT.c.expires_at.is_(None), _CONTEXT.c.expires_at > bindparam("now", type_=UTCDateTime())),
-    )
+    .where(*_VISIBLE)
     .order_by(_CONTEXT.c.key)
 )
 _ATTACHED = (
@@ -150,6 +167,67 @@ _CREATOR_SOURCES = (
     .where(_CHATBOT_CREATOR.c.chatbot_id == bindparam("chatbot_id"))
     .distinct()
 )
+
+
+def _prompt_material(with_context: bool) -> Any:
+    """History, user context and attached files in one statement: a UNION ALL of three
+    selects over the same eight columns (kind, ref, three texts, a number, a time, a JSON
+    value). Enum columns are read as their stored strings; the first select types the columns
+    for both databases (a NULL takes the type of the other selects' column)."""
+    recent = (
+        select(
+            _MESSAGE.c.id,
+            _MESSAGE.c.role,
+            _MESSAGE.c.content,
+            _MESSAGE.c.token_count,
+            _MESSAGE.c.created_at,
+        )
+        .where(_MESSAGE.c.conversation_id == bindparam("conversation_id"))
+        .order_by(_MESSAGE.c.created_at.desc(), _MESSAGE.c.id.desc())
+        .limit(bindparam("history_limit"))
+        .subquery()
+    )
+    history = select(
+        literal_column("'m'", String).label("kind"),
+        recent.c.id.label("ref"),
+        type_coerce(recent.c.role, String).label("text1"),
+        recent.c.content.label("text2"),
+        type_coerce(null(), String).label("text3"),
+        recent.c.token_count.label("number"),
+        recent.c.created_at.label("moment"),
+        cast(null(), JSONType).label("value"),  # typed: PostgreSQL cannot unite text and jsonb
+    )
+    files = (
+        select(
+            literal_column("'f'", String),
+            _FILE.c.id,
+            _FILE.c.file_name,
+            _FILE.c.mime_type,
+            _FILE.c.blob_url,
+            _FILE.c.size_bytes,
+            _CONVERSATION_FILE.c.created_at,
+            null(),
+        )
+        .join(_CONVERSATION_FILE, _CONVERSATION_FILE.c.file_id == _FILE.c.id)
+        .where(_CONVERSATION_FILE.c.conversation_id == bindparam("conversation_id"))
+    )
+    branches = [history, files]
+    if with_context:
+        context = select(
+            literal_column("'c'", String),
+            _CONTEXT.c.key,
+            type_coerce(_CONTEXT.c.source, String),
+            _CONTEXT.c.chatbot_id,
+            null(),
+            null(),
+            null(),
+            _CONTEXT.c.value,
+        ).where(*_VISIBLE)
+        branches.append(context)
+    return union_all(*branches)
+
+
+_PROMPT_MATERIAL = {True: _prompt_material(True), False: _prompt_material(False)}
 
 
 def _usage_upsert(insert_of: Any) -> Any:
@@ -388,16 +466,78 @@ class SqlConversationFiles:
 
     async def attached(self, conversation_id: str) -> list[AttachedFile]:
         rows = (await self._session.execute(_ATTACHED, {"conversation_id": conversation_id})).all()
-        files: list[AttachedFile] = []
-        for file_id, name, mime, blob, size in rows:
-            text = None
-            if self._read_blob is not None and mime.startswith(_TEXT_TYPES) and size <= _MAX_FILE_BYTES:
-                try:
-                    text = (await self._read_blob(blob)).decode("utf-8", errors="replace")
-                except NotFound:
-                    text = None
-            files.append(AttachedFile(file_id=file_id, file_name=name, mime_type=mime, text=text))
-        return files
+        return [
+            AttachedFile(
+                file_id=file_id,
+                file_name=name,
+                mime_type=mime,
+                text=await _file_text(self._read_blob, mime, blob, size),
+            )
+            for file_id, name, mime, blob, size in rows
+        ]
+
+
+class SqlPromptReader:
+    """``PromptReader``: the turn's history, user context and attached files in one statement
+    (see ``_prompt_material``); text files are read through ``read_blob`` as ``attached`` does."""
+
+    def __init__(self, session: AsyncSession, read_blob: BlobReader | None = None) -> None:
+        self._session = session
+        self._read_blob = read_blob
+
+    async def prompt_material(
+        self, conversation_id: str, *, user_id: str | None, chatbot_id: str, now: datetime, history_limit: int
+    ) -> PromptMaterial:
+        params: dict[str, Any] = {"conversation_id": conversation_id, "history_limit": max(1, history_limit)}
+        if user_id:
+            params.update(user_id=user_id, chatbot_id=chatbot_id, now=now)
+        rows = (await self._session.execute(_PROMPT_MATERIAL[bool(user_id)], params)).all()
+        messages: list[Any] = []
+        context: list[Any] = []
+        attached: list[Any] = []
+        for row in rows:
+            (messages if row[0] == "m" else context if row[0] == "c" else attached).append(row)
+        messages.sort(key=lambda r: (r.moment, r.ref))
+        context.sort(key=lambda r: r.ref)
+        attached.sort(key=lambda r: (r.moment, r.ref))
+        entries: dict[str, ContextEntry] = {}
+        for _, key, source, owner, _, _, _, value in context:
+            if key in entries and owner is None:
+                continue  # this chatbot's entry wins over the global one
+            entries[key] = ContextEntry(key=key, value=value, source=source, chatbot_id=owner)
+        return PromptMaterial(
+            history=[
+                StoredMessage(
+                    id=ref,
+                    conversation_id=conversation_id,
+                    role=role,
+                    content=content,
+                    token_count=tokens,
+                    created_at=created_at,
+                )
+                for _, ref, role, content, _, tokens, created_at, _ in messages
+            ],
+            user_context=list(entries.values()),
+            files=[
+                AttachedFile(
+                    file_id=ref,
+                    file_name=name,
+                    mime_type=mime,
+                    text=await _file_text(self._read_blob, mime, blob, size),
+                )
+                for _, ref, name, mime, blob, size, _, _ in attached
+            ],
+        )
+
+
+async def _file_text(read_blob: BlobReader | None, mime: str, blob: str, size: int) -> str | None:
+    """A text file's content (read as UTF-8), or None: not text, too large, or gone."""
+    if read_blob is None or not mime.startswith(_TEXT_TYPES) or size > _MAX_FILE_BYTES:
+        return None
+    try:
+        return (await read_blob(blob)).decode("utf-8", errors="replace")
+    except NotFound:
+        return None
 
 
 class SqlSourceDirectory:
