@@ -129,6 +129,10 @@ def _sqlite_engine(url: URL, *, echo: bool, busy_timeout_ms: int, foreign_keys: 
         mode = str(options.get(SQLITE_BEGIN_OPTION, "IMMEDIATE")).upper()
         if mode not in _BEGIN_MODES:
             raise ValueError(f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_BEGIN_MODES)}")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        driver: Any = conn.connection.dbapi_connection
+        if isinstance(driver, sqlite_driver.OneTripConnection):
+            driver.begin(f"BEGIN {mode}")  # sent with the first statement (see sqlite_driver)
+        else:
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine

@@ -21,6 +21,11 @@ sent either: only a statement can open a transaction, so there is nothing to rol
 pool asks for exactly that whenever a connection comes back after a commit (its reset on
 return), which was a round trip per transaction.
 
+The engine hands the BEGIN to the connection directly (``OneTripConnection.begin``) rather than
+executing it as a statement; a BEGIN executed as SQL is recognised and kept the same way. Code
+that runs statements on the aiosqlite connection itself, around this adapter, must end its own
+transactions: the adapter cannot see them.
+
 Server-side cursors (``stream_results``) keep the stock behaviour: they fetch in batches, which
 needs the live cursor.
 
@@ -164,6 +169,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         self._pending_begin: str | None = None
         self._settled = False  # True: nothing ran since the last COMMIT or ROLLBACK
+
+    def begin(self, statement: str) -> None:
+        """Keeps ``statement`` (a ``BEGIN ...``) to send with the next statement."""
+        self._pending_begin = statement
 
     def take_pending_begin(self) -> str | None:
         begin, self._pending_begin = self._pending_begin, None
