@@ -13,7 +13,6 @@ COLUMNS = (
     "kind",
     "amount_minor",
     "amount",
-    "platform_share_minor",
     "currency",
     "conversation_id",
     "purchase_id",
@@ -30,7 +29,9 @@ COLUMNS = (
     "payout_status",
     "payout_id",
     "row_id",
+    "platform_share_minor",
 )
+"""``platform_share_minor`` comes last so the older columns keep their positions."""
 
 
 def statement_csv(statement: Statement) -> str:
@@ -45,7 +46,6 @@ def statement_csv(statement: Statement) -> str:
                 row.kind,
                 row.amount,
                 Money.of(row.amount, row.currency).format(),
-                row.platform_share,
                 row.currency,
                 line.conversation_id,
                 line.purchase_id or "",
@@ -62,10 +62,11 @@ def statement_csv(statement: Statement) -> str:
                 row.payout_status,
                 row.payout_id or "",
                 row.id,
+                row.platform_share,
             )
         )
     for currency, total in sorted(statement.totals.items()):
         writer.writerow(
-            ("total", "", total, Money.of(total, currency).format(), "", currency, *[""] * (len(COLUMNS) - 6))
+            ("total", "", total, Money.of(total, currency).format(), currency, *[""] * (len(COLUMNS) - 5))
         )
     return out.getvalue()

@@ -221,6 +221,7 @@ async def test_a_chargeback_won_back_shows_on_the_statement_with_platform_shares
     path = "/" + started["checkout_url"].split("/", 3)[3]
     assert (await client.post(f"{path}/complete", follow_redirects=False)).status_code == 303
     await _run_jobs(client, app)
+    assert await _settled(session_factory, 1) == {"PAYMENT_SUCCEEDED": "PROCESSED"}
     async with session_factory() as s:
         purchase = await s.get(Purchase, started["purchase_id"])
         assert purchase is not None
@@ -242,6 +243,7 @@ async def test_a_chargeback_won_back_shows_on_the_statement_with_platform_shares
         r = await client.post("/v1/webhooks/sandbox", content=delivery.body, headers=dict(delivery.headers))
         assert r.status_code == 200, r.text
     await _run_jobs(client, app)
+    assert set((await _settled(session_factory, 4)).values()) == {"PROCESSED"}
 
     month = datetime.now(UTC).strftime("%Y-%m")
     body = (
