@@ -4,6 +4,7 @@ without reversals), and a conversation with older reversals keeps its exact tota
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from money_rig import T0, MoneyRig, Seeded
@@ -75,9 +76,9 @@ async def test_the_backfill_gives_old_rows_what_new_rows_get(fresh_db_url: str) 
         rig = MoneyRig(engine, async_sessionmaker(engine, expire_on_commit=False))
         world = await rig.seed(price=1000)
         await _enterprise_month(rig, world)
-        late_refund = ""
+        late_refund, disputed = "", ""
         for n, tokens in enumerate(
-            ({world.source_shared: 300, world.source_b: 100}, {}, {world.source_b: 7})
+            ({world.source_shared: 300, world.source_b: 100}, {}, {world.source_b: 7}, {world.source_b: 1})
         ):
             purchase_id, conversation_id = await rig.buy(world)
             await rig.use_and_end(conversation_id, tokens)
@@ -88,11 +89,17 @@ async def test_the_backfill_gives_old_rows_what_new_rows_get(fresh_db_url: str) 
                     await rig.deliver_and_process(delivery)
             if n == 2:
                 late_refund = payment
+            if n == 3:
+                disputed = payment
         rig.clock.advance(timedelta(days=8))
         await rig.attribute()
         await rig.sandbox.refund(late_refund, 300, idempotency_key="late")  # reversal rows
         for delivery in await rig.pending_sandbox_events():
             await rig.deliver_and_process(delivery)
+        opened = await rig.sandbox.open_dispute(disputed)  # lost after attribution: reversal rows
+        await rig.deliver_and_process(opened)
+        dispute_id = json.loads(opened.body)["data"]["object"]["id"]
+        await rig.deliver_and_process(await rig.sandbox.resolve_dispute(dispute_id, won=False))
         before = await _ledger(rig)
     finally:
         await engine.dispose()
@@ -130,3 +137,14 @@ async def test_the_backfill_gives_old_rows_what_new_rows_get(fresh_db_url: str) 
         assert sum(after[r][2] for r in mine) == sum(before[r][2] for r in mine)
         assert {after[r][2] for r in mine if before[r][1] == "REVERSAL"} == {0}
     assert sum(share for _, kind, share in after.values() if kind == "ENTERPRISE") == 2_000
+    engine = create_engine(fresh_db_url)
+    try:
+        async with engine.connect() as conn:
+            [(status, closed_at, lost_at)] = (
+                await conn.execute(text("SELECT status, closed_at, lost_at FROM chargeback"))
+            ).all()
+    finally:
+        await engine.dispose()
+    assert status == "LOST"
+    assert lost_at is not None
+    assert lost_at == closed_at  # a dispute lost before 0008 was lost when it was closed

@@ -6,7 +6,8 @@
 - ``revenue_per_conversation.platform_share_cents``: the part of the platform's cut a row
   accounts for, so summaries can report what the platform kept (total = creators + platform).
 - ``chargeback.lost_at``: when the money was taken, so a dispute won after it was lost can be
-  told from one won outright, whatever order the events arrive in.
+  told from one won outright, whatever order the events arrive in. Disputes already LOST get
+  their ``closed_at`` (when the loss was recorded).
 - The single-column index on ``revenue_per_conversation.conversation_id`` goes: the unique
   constraint (conversation_id, source_id, creator_id, kind, reversal_key) leads with it, and
   every insert paid for both.
@@ -91,6 +92,10 @@ def upgrade() -> None:
         _replace_checks(batch, KIND_AFTER, SHAPE_AFTER, FUNDING_AFTER)
     with op.batch_alter_table("chargeback") as batch:
         batch.add_column(sa.Column("lost_at", TIMESTAMP, nullable=True))
+    chargeback = sa.table("chargeback", sa.column("status"), sa.column("closed_at"), sa.column("lost_at"))
+    op.execute(
+        chargeback.update().where(chargeback.c.status == "LOST").values(lost_at=chargeback.c.closed_at)
+    )
     _backfill(op.get_bind())
     with op.batch_alter_table(TABLE) as batch:
         batch.alter_column("platform_share_cents", existing_type=sa.BigInteger(), nullable=False)
