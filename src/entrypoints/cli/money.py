@@ -87,7 +87,7 @@ async def _statement(ctx: click.Context, creator_id: str, month: str, as_csv: bo
     for line in statement.lines:
         row = line.row
         lines.append(
-            f"  {row.kind:<11} {Money.of(row.amount, row.currency)!s:>14}  {line.source_title[:40]:<40} "
+            f"  {row.kind:<13} {Money.of(row.amount, row.currency)!s:>14}  {line.source_title[:40]:<40} "
             f"conversation {line.conversation_id} purchase {line.purchase_id or '-'}"
         )
     for currency, total in sorted(statement.totals.items()):
