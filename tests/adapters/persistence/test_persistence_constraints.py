@@ -162,6 +162,7 @@ async def test_revenue_is_attributed_exactly_once_and_reversed_once_per_event(
             "purchaser_user_id": user.id,
             "kind": kind,
             "amount_cents": 300,
+            "platform_share_cents": 75,
             "currency": "USD",
             "token_count": 1200,
             "token_percentage": Decimal("0.6000000000"),
@@ -188,7 +189,30 @@ async def test_revenue_is_attributed_exactly_once_and_reversed_once_per_event(
         await rows.add(line(RevenueKind.REVERSAL, reversal_key="refund:re_3", amount_cents=-1))
     with pytest.raises(IntegrityError):  # purchase money must name its purchase
         await rows.add(line(purchase_id=None, creator_id=(await rows.creator()).id))
-    assert await count(engine, RevenuePerConversation) == 3
+
+    lost = reversal("chargeback:dp_2")
+    await rows.add(lost)
+
+    def reinstatement(key: str, amount: int = 100, **kw: object) -> RevenuePerConversation:
+        return line(
+            RevenueKind.REINSTATEMENT, reverses_id=lost.id, reversal_key=key, amount_cents=amount, **kw
+        )
+
+    # a dispute won back gives its reversal back; its platform share may go either way
+    await rows.add(reinstatement("chargeback-won:dp_2", platform_share_cents=-25))
+    with pytest.raises(IntegrityError):  # the same win replayed
+        await rows.add(reinstatement("chargeback-won:dp_2"))
+    with pytest.raises(IntegrityError):  # a reinstatement must not take money
+        await rows.add(reinstatement("chargeback-won:dp_3", amount=-1))
+    with pytest.raises(IntegrityError):  # a reinstatement must say what it gives back
+        await rows.add(line(RevenueKind.REINSTATEMENT, reversal_key="chargeback-won:dp_4", amount_cents=1))
+    with pytest.raises(IntegrityError):  # and why
+        await rows.add(reinstatement(""))
+    with pytest.raises(IntegrityError):  # attribution is not about an earlier row
+        await rows.add(line(reverses_id=lost.id, reversal_key="x", creator_id=(await rows.creator()).id))
+    with pytest.raises(IntegrityError):  # every row says what the platform kept from it
+        await rows.add(reinstatement("chargeback-won:dp_5", platform_share_cents=None))
+    assert await count(engine, RevenuePerConversation) == 5
 
 
 async def test_enterprise_revenue_names_its_allocation_and_each_month_is_allocated_once(rows: Rows) -> None:
@@ -226,6 +250,7 @@ async def test_enterprise_revenue_names_its_allocation_and_each_month_is_allocat
             purchaser_user_id=user.id,
             kind=RevenueKind.ENTERPRISE,
             amount_cents=10_000,
+            platform_share_cents=2_500,
             currency="USD",
             token_count=50,
             token_percentage=Decimal("0.05"),
