@@ -8,7 +8,7 @@ commits. Reads return plain dataclasses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
@@ -178,42 +178,85 @@ class SourceDirectory(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PromptMaterial:
-    """What a turn's prompt is built from besides the question and the passages."""
+    """What a turn's prompt is built from besides the question and the passages' text: the
+    history, what the user told us, their attached files, and of the retrieved passages which
+    files may still answer (active and READY, see ``application.ingestion.visible_index``) and
+    who wrote their sources."""
 
     history: list[StoredMessage]
     user_context: list[ContextEntry]
     files: list[AttachedFile]
+    searchable_file_ids: frozenset[str] = frozenset()
+    owners: Mapping[str, SourceOwners] = field(default_factory=dict)
+
+
+class SearchableFiles(Protocol):
+    async def searchable_file_ids(self, source_ids: Collection[str]) -> set[str]:
+        """The files of ``source_ids`` whose chunks may be answered with: active and READY
+        (``IngestionStore`` provides it)."""
+        ...
 
 
 class PromptReader(Protocol):
     async def prompt_material(
-        self, conversation_id: str, *, user_id: str | None, chatbot_id: str, now: datetime, history_limit: int
+        self,
+        conversation_id: str,
+        *,
+        user_id: str | None,
+        chatbot_id: str,
+        now: datetime,
+        history_limit: int,
+        passage_file_ids: Collection[str] = (),
+        passage_source_ids: Collection[str] = (),
     ) -> PromptMaterial:
         """The conversation's last ``history_limit`` messages (as ``ChatLog.recent_messages``),
         the user's visible context for the chatbot (as ``UserKnowledge.visible_context``; none
-        without a user) and the attached files (as ``ConversationFiles.attached``), read
-        together: the SQL adapter reads all three in one statement, a chat turn's hottest read."""
+        without a user), the attached files (as ``ConversationFiles.attached``), which of
+        ``passage_file_ids`` are searchable and the owners of ``passage_source_ids`` (as
+        ``SourceDirectory.owners``), read together: the SQL adapter reads them all in one
+        statement, a chat turn's one read after the search."""
         ...
 
 
 class SeparatePromptReads:
-    """``PromptReader`` over the three ports, one read each: the reference the one-statement
+    """``PromptReader`` over the five ports, one read each: the reference the one-statement
     adapter is held to, and what a backend without one uses."""
 
-    def __init__(self, chat_log: ChatLog, knowledge: UserKnowledge, files: ConversationFiles) -> None:
+    def __init__(
+        self,
+        chat_log: ChatLog,
+        knowledge: UserKnowledge,
+        files: ConversationFiles,
+        directory: SourceDirectory,
+        searchable: SearchableFiles,
+    ) -> None:
         self._log = chat_log
         self._knowledge = knowledge
         self._files = files
+        self._directory = directory
+        self._searchable = searchable
 
     async def prompt_material(
-        self, conversation_id: str, *, user_id: str | None, chatbot_id: str, now: datetime, history_limit: int
+        self,
+        conversation_id: str,
+        *,
+        user_id: str | None,
+        chatbot_id: str,
+        now: datetime,
+        history_limit: int,
+        passage_file_ids: Collection[str] = (),
+        passage_source_ids: Collection[str] = (),
     ) -> PromptMaterial:
+        sources = sorted(set(passage_source_ids))
+        searchable = await self._searchable.searchable_file_ids(sources) if sources else set()
         return PromptMaterial(
             history=await self._log.recent_messages(conversation_id, limit=history_limit),
             user_context=(
                 await self._knowledge.visible_context(user_id, chatbot_id, now=now) if user_id else []
             ),
             files=await self._files.attached(conversation_id),
+            searchable_file_ids=frozenset(searchable & set(passage_file_ids)),
+            owners=await self._directory.owners(sources) if sources else {},
         )
 
 

@@ -15,7 +15,8 @@ from application.conversations.turn_stream import PreparedTurn, TurnRecorder
 from application.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from application.identity.permissions import Action
 from application.identity.ports import Authorizer
-from application.identity.principal import Principal, Resource
+from application.identity.principal import Participants, Principal, Resource
+from application.ingestion.visible_index import search_width, visible_hits
 from application.ports.clock import Clock
 from application.ports.uow import UnitOfWork
 from application.retrieval.ports import Embedder, SearchHit, VectorIndex
@@ -92,9 +93,16 @@ class SendMessage:
             raise InvalidInput(
                 "Invalid message.", errors={"content": f"must be 1..{MAX_QUESTION_CHARS} characters"}
             )
-        resource = Resource.conversation(command.conversation_id)
-        await self._authorizer.require(command.principal, Action.CONVERSATION_SEND_MESSAGE, resource)
+        # Read first, then authorized from what was read (one read, not two): the roles on a
+        # conversation are decided from its participants alone.
         conversation = await self._conversations.get(command.conversation_id)
+        participants = (
+            Participants(user_id=conversation.user_id, anonymous_id=conversation.anonymous_id)
+            if conversation is not None
+            else None
+        )
+        resource = Resource.conversation(command.conversation_id, participants=participants)
+        await self._authorizer.require(command.principal, Action.CONVERSATION_SEND_MESSAGE, resource)
         if conversation is None:
             raise NotFound("conversation not found", code="conversation-not-found")
         await self._refuse_if_closed(conversation)
@@ -179,24 +187,30 @@ class SendMessage:
             if not config.rag.source_ids
             else ()
         )
-        hits: list[SearchHit] = []
+        found: list[SearchHit] = []
         if source_ids:
             query = await self._embedder.embed_query(question)
             try:
-                hits = await self._index.search(query, source_ids=source_ids, top_k=config.rag.top_k)
+                found = await self._index.search(
+                    query, source_ids=source_ids, top_k=search_width(config.rag.top_k)
+                )
             except ServiceUnavailable as exc:
                 # Nothing was ever indexed (the collection is made by the first ingestion): the
                 # truthful answer is "no passages", not an outage.
                 if exc.code != "vector-collection-missing":
                     raise
-        owners = await self._directory.owners(sorted({hit.source_id for hit in hits}))
+        # One read for everything else the prompt needs, the passages' facts included.
         material = await self._prompt.prompt_material(
             conversation.id,
             user_id=conversation.user_id,
             chatbot_id=conversation.chatbot_id,
             now=self._clock.now(),
             history_limit=build.HISTORY_MESSAGES,
+            passage_file_ids={hit.file_id for hit in found},
+            passage_source_ids={hit.source_id for hit in found},
         )
+        hits = visible_hits(found, material.searchable_file_ids, config.rag.top_k)
+        owners = material.owners
         user_context, files = material.user_context, material.files
         history = build.trim_history(material.history)
         cap = config.conversation_token_cap or DEFAULT_CONVERSATION_TOKEN_CAP

@@ -13,7 +13,7 @@ from application.identity.permissions import (
     is_allowed,
 )
 from application.identity.ports import AuthCode, RoleResolver
-from application.identity.principal import Principal, PrincipalKind, Resource
+from application.identity.principal import Principal, PrincipalKind, Resource, conversation_roles
 
 
 class MatrixAuthorizer:
@@ -36,6 +36,8 @@ class MatrixAuthorizer:
         """The caller's roles on ``resource`` (``None``: no such resource)."""
         if resource.kind is ResourceKind.PLATFORM:
             roles = _platform_roles(principal)
+        elif resource.participants is not None:  # read by the caller already (see ``Resource``)
+            roles = conversation_roles(principal, resource.participants)
         else:
             resolved = await self._resolver.roles_on(principal, resource)
             if resolved is None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from application.identity.permissions import API_KEY_GRANTABLE, Action, ResourceKind
+from application.identity.permissions import API_KEY_GRANTABLE, Action, ResourceKind, Role
 
 
 class PrincipalKind(StrEnum):
@@ -82,15 +82,32 @@ class Principal:
 
 
 @dataclass(frozen=True, slots=True)
+class Participants:
+    """Who holds a conversation: the user it belongs to, and the anonymous id that opened it
+    (``user_id`` is None until a signed-in user claims it)."""
+
+    user_id: str | None
+    anonymous_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Resource:
-    """What an action is checked against: a kind and an id (the platform has no id)."""
+    """What an action is checked against: a kind and an id (the platform has no id).
+
+    A conversation may carry its ``participants`` when the caller has just read the
+    conversation anyway: the roles on a conversation are decided from nothing else, so the
+    authorizer then need not read them again (a chat turn does this on every message).
+    """
 
     kind: ResourceKind
     id: str | None = None
+    participants: Participants | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if (self.kind is ResourceKind.PLATFORM) != (self.id is None):
             raise ValueError("the platform has no id; every other resource needs one")
+        if self.participants is not None and self.kind is not ResourceKind.CONVERSATION:
+            raise ValueError("only a conversation has participants")
 
     @classmethod
     def platform(cls) -> Resource:
@@ -109,8 +126,8 @@ class Resource:
         return cls(ResourceKind.CHATBOT, chatbot_id)
 
     @classmethod
-    def conversation(cls, conversation_id: str) -> Resource:
-        return cls(ResourceKind.CONVERSATION, conversation_id)
+    def conversation(cls, conversation_id: str, *, participants: Participants | None = None) -> Resource:
+        return cls(ResourceKind.CONVERSATION, conversation_id, participants)
 
     @classmethod
     def purchase(cls, purchase_id: str) -> Resource:
@@ -123,3 +140,20 @@ class Resource:
     @classmethod
     def user(cls, user_id: str) -> Resource:
         return cls(ResourceKind.USER, user_id)
+
+
+def conversation_roles(principal: Principal, participants: Participants) -> frozenset[Role]:
+    """The caller's roles on a conversation: its owner is the user it belongs to, or, while no
+    user holds it, whoever carries the anonymous id that opened it (a signed-in user carrying it
+    may also claim it)."""
+    if principal.user_id is not None and participants.user_id == principal.user_id:
+        return frozenset({Role.CONVERSATION_OWNER})
+    if (
+        participants.user_id is None
+        and principal.anonymous_id is not None
+        and participants.anonymous_id == principal.anonymous_id
+    ):
+        if principal.kind is PrincipalKind.USER:
+            return frozenset({Role.CONVERSATION_OWNER, Role.CONVERSATION_CLAIMANT})
+        return frozenset({Role.CONVERSATION_OWNER})
+    return frozenset()

@@ -1,60 +1,33 @@
-"""The vector index as readers must see it: only chunks of files that are active and READY.
+"""What readers of the vector index may see: only chunks of files that are active and READY.
 
-Why a wrapper: the index briefly holds vectors that must not answer: those of a file still being
+Why a filter: the index briefly holds vectors that must not answer: those of a file still being
 ingested (written before the file may become READY) and those of a file just replaced (deleted
 right after the commit that retired it). The database decides what is visible, in one commit
 (see ``application.ingestion.store``), so every search is filtered by it; in steady state nothing
-is filtered and the cost is one indexed query per search.
+is filtered.
+
+A reader asks the index for ``search_width(top_k)`` hits (twice ``top_k``, at most
+``MAX_TOP_K``), so that while a source has two versions indexed the visible one still fills the
+result, then keeps ``visible_hits``. Which files are searchable is read from the database
+(``IngestionStore.searchable_file_ids``); a chat turn reads it in the same statement as the rest
+of its prompt material (``PromptReader``), so the filter costs no query of its own there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from application.ingestion.store import IngestionStore
-from application.retrieval.ports import (
-    MAX_TOP_K,
-    Embedding,
-    IndexedChunk,
-    SearchHit,
-    VectorIndex,
-    VectorLayout,
-    check_top_k,
-    search_scope,
-)
+from application.retrieval.ports import MAX_TOP_K, SearchHit, check_top_k
 
 
-class SearchableFilesIndex:
-    """``VectorIndex`` over another one; searches drop hits of files readers may not see.
+def search_width(top_k: int) -> int:
+    """How many hits to ask the raw index for, to keep ``top_k`` visible ones."""
+    check_top_k(top_k)
+    return min(MAX_TOP_K, top_k * 2)
 
-    A search asks the inner index for twice ``top_k`` (at most ``MAX_TOP_K``) so that while a
-    source has two versions indexed, the visible one still fills the result. Writes, deletes and
-    counts pass through unchanged (ingestion needs the raw index).
-    """
 
-    def __init__(self, inner: VectorIndex, records: IngestionStore) -> None:
-        self._inner = inner
-        self._records = records
-
-    async def ensure_collection(self, layout: VectorLayout) -> None:
-        await self._inner.ensure_collection(layout)
-
-    async def upsert(self, chunks: Sequence[IndexedChunk]) -> None:
-        await self._inner.upsert(chunks)
-
-    async def search(self, query: Embedding, *, source_ids: Collection[str], top_k: int) -> list[SearchHit]:
-        check_top_k(top_k)
-        scope = search_scope(source_ids)
-        if not scope:
-            return []
-        hits = await self._inner.search(query, source_ids=scope, top_k=min(MAX_TOP_K, top_k * 2))
-        if not hits:
-            return []
-        visible = await self._records.searchable_file_ids(scope)
-        return [hit for hit in hits if hit.file_id in visible][:top_k]
-
-    async def delete_file(self, file_id: str) -> None:
-        await self._inner.delete_file(file_id)
-
-    async def count(self, *, file_id: str | None = None, source_id: str | None = None) -> int:
-        return await self._inner.count(file_id=file_id, source_id=source_id)
+def visible_hits(
+    hits: Sequence[SearchHit], searchable_file_ids: Collection[str], top_k: int
+) -> list[SearchHit]:
+    """The best ``top_k`` of ``hits`` whose file is searchable, in rank order."""
+    return [hit for hit in hits if hit.file_id in searchable_file_ids][:top_k]

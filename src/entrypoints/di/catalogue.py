@@ -21,8 +21,6 @@ from application.catalogue.upload_source_file import UploadPolicy, UploadSourceF
 from application.ingestion.ingest_file import IngestFile, IngestionPolicy
 from application.ingestion.reading import DocumentReader
 from application.ingestion.store import IngestionStore
-from application.ingestion.visible_index import SearchableFilesIndex
-from application.retrieval.ports import VectorIndex
 from entrypoints.settings import Settings
 
 
@@ -54,12 +52,6 @@ class CatalogueProvider(Provider):
         from adapters.extraction.reader import ExtractingDocumentReader
 
         return ExtractingDocumentReader()
-
-    @provide(scope=Scope.REQUEST)
-    def searchable_index(self, index: VectorIndex, records: IngestionStore) -> SearchableFilesIndex:
-        """The vector index as readers must see it (active READY files only): what answering
-        should search through; see application.ingestion.visible_index."""
-        return SearchableFilesIndex(index, records)
 
     @provide(scope=Scope.REQUEST)
     def ingestion_store(self, session: AsyncSession) -> IngestionStore:

@@ -38,10 +38,9 @@ from application.conversations.pinned_versions import PinnedVersions
 from application.conversations.ports import ConversationRepository
 from application.conversations.send_message import SendMessage
 from application.identity.ports import Authorizer
-from application.ingestion.visible_index import SearchableFilesIndex
 from application.ports.clock import Clock
 from application.ports.uow import UnitOfWork
-from application.retrieval.ports import Embedder
+from application.retrieval.ports import Embedder, VectorIndex
 from entrypoints.settings import Settings
 
 
@@ -127,7 +126,7 @@ class ChatProvider(Provider):
         prompt: PromptReader,
         directory: SourceDirectory,
         embedder: Embedder,
-        index: SearchableFilesIndex,
+        index: VectorIndex,
         model: AnswerModel,
         pricing: ModelPricing,
         authorizer: Authorizer,
@@ -135,8 +134,8 @@ class ChatProvider(Provider):
         uow: UnitOfWork,
         versions: PinnedVersions,
     ) -> SendMessageFactory:
-        # Answers search what readers may see: chunks of active READY files only, so a file being
-        # ingested or just replaced never answers (application/ingestion/visible_index.py).
+        # The raw index: the turn keeps only chunks of active READY files itself, from the same
+        # read as its prompt material (application/ingestion/visible_index.py).
         return SendMessageFactory(
             conversations, chatbots, chat_log, prompt, directory, embedder, index, model,
             pricing, authorizer, clock, uow, versions=versions,

@@ -1,5 +1,5 @@
 """What readers see while a source's file is being replaced: only the current file's chunks,
-never a half-ingested file and never both versions (SearchableFilesIndex over the in-memory
+never a half-ingested file and never both versions (the visibility filter over the in-memory
 index and the in-memory ingestion store)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from application.catalogue.create_source import CreateSourceCommand
 from application.catalogue.upload_source_file import UploadSourceFileCommand
 from application.errors import InvalidInput
 from application.ingestion.ingest_file import IngestFileCommand
-from application.ingestion.visible_index import SearchableFilesIndex
-from application.retrieval.ports import IndexedChunk, VectorLayout
+from application.ingestion.visible_index import search_width, visible_hits
+from application.retrieval.ports import MAX_TOP_K, IndexedChunk, SearchHit
 from domain.catalogue import SourceType
 from domain.text.chunking import chunk_id
 
@@ -40,9 +40,10 @@ async def test_readers_see_one_whole_version_at_every_moment(world: World) -> No
 
     async def visible_files(question: str) -> set[str]:
         async with world.unit() as u:
-            index = SearchableFilesIndex(world.index, u.records)
             query = await world.embedder.embed_query(question)
-            return {hit.file_id for hit in await index.search(query, source_ids=[source.id], top_k=8)}
+            found = await world.index.search(query, source_ids=[source.id], top_k=search_width(8))
+            searchable = await u.records.searchable_file_ids([source.id])
+            return {hit.file_id for hit in visible_hits(found, searchable, 8)}
 
     old_id = await upload(OLD)
     async with world.unit() as u:
@@ -75,30 +76,17 @@ async def test_readers_see_one_whole_version_at_every_moment(world: World) -> No
     assert await visible_files("cow meadow remarkable") == {new_id}
 
 
-async def test_the_wrapper_checks_its_arguments_and_passes_writes_through(world: World) -> None:
-    async with world.unit() as u:
-        index = SearchableFilesIndex(world.index, u.records)
-        await index.ensure_collection(VectorLayout.of(world.embedder))
-        query = await world.embedder.embed_query("anything")
-        assert await index.search(query, source_ids=[], top_k=3) == []
-        with pytest.raises(InvalidInput):
-            await index.search(query, source_ids="abc", top_k=3)
-        with pytest.raises(InvalidInput):
-            await index.search(query, source_ids=["s"], top_k=0)
-        embedding = (await world.embedder.embed_documents(["words here"]))[0]
-        await index.upsert(
-            [
-                IndexedChunk(
-                    chunk_id="c1",
-                    source_id="s",
-                    file_id="f",
-                    text="words here",
-                    token_count=2,
-                    embedding=embedding,
-                )
-            ]
+def test_the_filter_over_fetches_and_keeps_rank_order() -> None:
+    assert search_width(4) == 8
+    assert search_width(MAX_TOP_K) == MAX_TOP_K  # never past what every index accepts
+    with pytest.raises(InvalidInput):
+        search_width(0)
+    hits = [
+        SearchHit(
+            chunk_id=f"c{n}", source_id="s", file_id=file_id, text="t", token_count=1, score=1.0 - n / 10
         )
-        assert await index.count(file_id="f") == 1
-        assert await index.search(query, source_ids=["s"], top_k=3) == []  # file "f" is not READY
-        await index.delete_file("f")
-        assert await index.count() == 0
+        for n, file_id in enumerate(["old", "new", "old", "new", "old"])
+    ]
+    assert [h.chunk_id for h in visible_hits(hits, {"new"}, 8)] == ["c1", "c3"]
+    assert [h.chunk_id for h in visible_hits(hits, {"old", "new"}, 2)] == ["c0", "c1"]
+    assert visible_hits(hits, set(), 8) == []

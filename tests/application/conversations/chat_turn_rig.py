@@ -90,6 +90,7 @@ class Seeded:
     chatbot_id: str
     version_id: str
     chunk_ids: list[str]
+    file_ids: list[str]
 
 
 @dataclass
@@ -252,7 +253,18 @@ class ChatRig:
             chatbot_id=chatbot_id,
             version_id=version.id,
             chunk_ids=chunk_ids,
+            file_ids=file_ids,
         )
+
+    async def add_creator(self, slug: str) -> str:
+        """A creator (and its owner) holding no source yet."""
+        owner = harness.a_user(f"{slug}-owner")
+        creator = harness.a_creator(slug, owner)
+        async with self.factory() as s:
+            await SqlAlchemyUserRepository(s).add(owner)
+            await SqlAlchemyCreatorRepository(s).add(creator)
+            await SqlAlchemyUnitOfWork(s).commit()
+        return str(creator.id)
 
     async def add_user(self, name: str) -> str:
         user = harness.a_user(name)

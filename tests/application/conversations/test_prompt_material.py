@@ -1,24 +1,29 @@
-"""The one-statement prompt read (history, user context, attached files) against the three
-ports it replaces on a chat turn, on SQLite and PostgreSQL: same content, same order."""
+"""The one-statement prompt read (history, user context, attached files, the passages' searchable
+files and source owners) against the five ports it replaces on a chat turn, on SQLite and
+PostgreSQL: same content, same order."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.llm.scripted_model import ScriptedAnswerModel
-from adapters.persistence.models import ConversationFile, File, UserContext
+from adapters.persistence.models import ConversationFile, File, SourceCreator, UserContext
 from adapters.persistence.repositories.chat import (
     SqlChatLog,
     SqlConversationFiles,
     SqlPromptReader,
+    SqlSourceDirectory,
     SqlUserKnowledge,
 )
+from adapters.persistence.repositories.ingestion import SqlAlchemyIngestionStore
 from application.conversations.chat_ports import NewMessage, PromptMaterial, SeparatePromptReads
 from application.conversations.open_conversation import OpenConversationCommand
 from application.errors import NotFound
@@ -54,7 +59,13 @@ async def open_for(rig: ChatRig, principal: Principal, chatbot_id: str) -> str:
 
 
 async def both_reads(
-    rig: ChatRig, conversation_id: str, user_id: str | None, chatbot_id: str
+    rig: ChatRig,
+    conversation_id: str,
+    user_id: str | None,
+    chatbot_id: str,
+    *,
+    file_ids: Collection[str] = (),
+    source_ids: Collection[str] = (),
 ) -> PromptMaterial:
     now = rig.clock.now()
 
@@ -63,13 +74,23 @@ async def both_reads(
             raise NotFound("no such blob", code="blob-not-found")
         return rig.blobs[key]
 
+    asked: dict[str, Any] = {
+        "user_id": user_id,
+        "chatbot_id": chatbot_id,
+        "now": now,
+        "history_limit": 5,
+        "passage_file_ids": file_ids,
+        "passage_source_ids": source_ids,
+    }
     async with rig.factory() as s:
-        one = await SqlPromptReader(s, read_blob).prompt_material(
-            conversation_id, user_id=user_id, chatbot_id=chatbot_id, now=now, history_limit=5
-        )
+        one = await SqlPromptReader(s, read_blob).prompt_material(conversation_id, **asked)
         separate = await SeparatePromptReads(
-            SqlChatLog(s), SqlUserKnowledge(s), SqlConversationFiles(s, read_blob)
-        ).prompt_material(conversation_id, user_id=user_id, chatbot_id=chatbot_id, now=now, history_limit=5)
+            SqlChatLog(s),
+            SqlUserKnowledge(s),
+            SqlConversationFiles(s, read_blob),
+            SqlSourceDirectory(s),
+            SqlAlchemyIngestionStore(s),
+        ).prompt_material(conversation_id, **asked)
     assert one == separate
     return one
 
@@ -183,3 +204,59 @@ async def test_one_statement_reads_what_the_three_ports_read(rig: ChatRig, engin
     visitor = await open_for(rig, Principal.anonymous("anon-1"), seeded.chatbot_id)
     empty = await both_reads(rig, visitor, None, seeded.chatbot_id)
     assert empty == PromptMaterial(history=[], user_context=[], files=[])
+
+
+async def test_the_passages_facts_come_with_the_material(rig: ChatRig, engine: AsyncEngine) -> None:
+    seeded = await rig.seed(sources=2)
+    reader = await rig.add_user("reader")
+    conversation_id = await open_for(rig, Principal.user(reader), seeded.chatbot_id)
+    first, second = seeded.source_ids
+    co_creator = await rig.add_creator("co-author")
+    processing, retired = new_id(), new_id()
+    async with engine.begin() as conn:
+        # the second source is shared: 40% to the seed's creator, 60% to the co-author
+        await conn.execute(
+            update(SourceCreator)
+            .where(SourceCreator.source_id == second)
+            .values(revenue_share=Decimal("0.4"))
+        )
+        await conn.execute(
+            insert(SourceCreator).values(
+                id=new_id(),
+                source_id=second,
+                creator_id=co_creator,
+                added_by_user_id=seeded.user_id,
+                revenue_share=Decimal("0.6"),
+            )
+        )
+        await conn.execute(
+            insert(File),
+            [
+                {**file_row(processing, reader, seeded.creator_id, "text/plain", 1), "status": "PROCESSING"},
+                {**file_row(retired, reader, seeded.creator_id, "text/plain", 1), "is_active": False},
+            ],
+        )
+        await conn.execute(update(File).where(File.id.in_([processing, retired])).values(source_id=first))
+    unknown_source, unknown_file = new_id(), new_id()
+    material = await both_reads(
+        rig,
+        conversation_id,
+        reader,
+        seeded.chatbot_id,
+        file_ids=[*seeded.file_ids, processing, retired, unknown_file],
+        source_ids=[first, second, unknown_source],
+    )
+    # only active READY files answer: not one being ingested, not one replaced, not one unknown
+    assert material.searchable_file_ids == frozenset(seeded.file_ids)
+    assert set(material.owners) == {first, second}  # an unknown source has no owners
+    assert material.owners[first].creator_ids == (seeded.creator_id,)
+    assert material.owners[second].creator_ids == (co_creator, seeded.creator_id)  # largest share first
+    assert material.owners[second].creator_name == "Co Author"
+    assert material.owners[second].title == "Book 2"
+
+    # a file of another source than the one asked about is not searchable for it
+    only_first = await both_reads(
+        rig, conversation_id, reader, seeded.chatbot_id, file_ids=seeded.file_ids, source_ids=[first]
+    )
+    assert only_first.searchable_file_ids == frozenset(seeded.file_ids[:1])
+    assert set(only_first.owners) == {first}

@@ -6,8 +6,8 @@ import pytest
 
 from application.errors import NotAuthenticated, NotFound, PermissionDenied
 from application.identity.authorizer import MatrixAuthorizer
-from application.identity.permissions import Action, Role
-from application.identity.principal import Principal, Resource
+from application.identity.permissions import Action, ResourceKind, Role
+from application.identity.principal import Participants, Principal, Resource, conversation_roles
 
 
 class FakeRoleResolver:
@@ -155,3 +155,60 @@ async def test_claiming_needs_the_claimant_role(
     await authorizer.require(VISITOR, Action.CONVERSATION_SEND_MESSAGE, chat)
     with pytest.raises(PermissionDenied):
         await authorizer.require(VISITOR, Action.CONVERSATION_CLAIM, chat)
+
+
+# -- a conversation carrying its participants: decided without the resolver ----------------------
+
+ANON_ID = "0190c3a0-0000-7000-8000-000000000002"
+
+
+@pytest.mark.parametrize(
+    ("principal", "participants", "expected"),
+    [
+        (ALICE, Participants(user_id="alice", anonymous_id=None), {Role.CONVERSATION_OWNER}),
+        (BOB, Participants(user_id="alice", anonymous_id=None), set()),
+        # an anonymous visitor's conversation: theirs while no user holds it
+        (
+            Principal.anonymous(ANON_ID),
+            Participants(user_id=None, anonymous_id=ANON_ID),
+            {Role.CONVERSATION_OWNER},
+        ),
+        (VISITOR, Participants(user_id=None, anonymous_id=ANON_ID), set()),
+        # a signed-in user still carrying that anonymous id may also claim it
+        (
+            Principal.user("carol", anonymous_id=ANON_ID),
+            Participants(user_id=None, anonymous_id=ANON_ID),
+            {Role.CONVERSATION_OWNER, Role.CONVERSATION_CLAIMANT},
+        ),
+        # once claimed by someone else, the anonymous id no longer counts
+        (Principal.anonymous(ANON_ID), Participants(user_id="alice", anonymous_id=ANON_ID), set()),
+    ],
+)
+def test_conversation_roles_from_participants(
+    principal: Principal, participants: Participants, expected: set[Role]
+) -> None:
+    assert conversation_roles(principal, participants) == expected
+
+
+async def test_a_conversation_with_participants_never_asks_the_resolver(
+    authorizer: MatrixAuthorizer, resolver: FakeRoleResolver
+) -> None:
+    mine = Resource.conversation("c-1", participants=Participants(user_id="alice", anonymous_id=None))
+    await authorizer.require(ALICE, Action.CONVERSATION_SEND_MESSAGE, mine)
+    with pytest.raises(NotFound):  # not yours: exactly like a missing one
+        await authorizer.require(BOB, Action.CONVERSATION_SEND_MESSAGE, mine)
+    assert await authorizer.allows(STAFF, Action.CONVERSATION_VIEW, mine) == (
+        await authorizer.allows(STAFF, Action.CONVERSATION_VIEW, _resolved(resolver, "c-1", "alice"))
+    )
+    assert [r.id for r in resolver.calls] == ["c-1"]  # only the comparison above went through it
+
+
+def _resolved(resolver: FakeRoleResolver, conversation_id: str, owner: str) -> Resource:
+    resource = Resource.conversation(conversation_id)
+    resolver.grant(owner, resource, Role.CONVERSATION_OWNER)
+    return resource
+
+
+def test_only_a_conversation_has_participants() -> None:
+    with pytest.raises(ValueError, match="only a conversation"):
+        Resource(ResourceKind.CHATBOT, "bot-1", Participants(user_id="alice", anonymous_id=None))

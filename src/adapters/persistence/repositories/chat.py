@@ -14,7 +14,7 @@ mapped straight to the port's dataclasses.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    func,
     insert,
     literal,
     literal_column,
@@ -149,16 +150,24 @@ _ATTACHED = (
     .where(_CONVERSATION_FILE.c.conversation_id == bindparam("conversation_id"))
     .order_by(_CONVERSATION_FILE.c.created_at, _FILE.c.id)
 )
-_OWNERS = (
-    select(
-        _SOURCE.c.id,
-        _SOURCE.c.title,
-        _SOURCE_CREATOR.c.creator_id,
-        _CREATOR.c.name,
-        _SOURCE_CREATOR.c.revenue_share,
+# Each source's creators ranked largest share first, then by id (shares never set rank last):
+# the rank, not the share, travels, so both databases order alike (SQLite stores exact decimals
+# as text).
+_OWNER_RANK = (
+    func.row_number()
+    .over(
+        partition_by=_SOURCE.c.id,
+        order_by=(_SOURCE_CREATOR.c.revenue_share.desc().nulls_last(), _SOURCE_CREATOR.c.creator_id),
     )
-    .join(_SOURCE_CREATOR, _SOURCE_CREATOR.c.source_id == _SOURCE.c.id, isouter=True)
-    .join(_CREATOR, _CREATOR.c.id == _SOURCE_CREATOR.c.creator_id, isouter=True)
+    .label("rank")
+)
+_OWNER_COLUMNS = (_SOURCE.c.id, _SOURCE.c.title, _SOURCE_CREATOR.c.creator_id, _CREATOR.c.name, _OWNER_RANK)
+_SOURCES_AND_CREATORS = _SOURCE.join(
+    _SOURCE_CREATOR, _SOURCE_CREATOR.c.source_id == _SOURCE.c.id, isouter=True
+).join(_CREATOR, _CREATOR.c.id == _SOURCE_CREATOR.c.creator_id, isouter=True)
+_OWNERS = (
+    select(*_OWNER_COLUMNS)
+    .select_from(_SOURCES_AND_CREATORS)
     .where(_SOURCE.c.id.in_(bindparam("source_ids", expanding=True)))
 )
 _CREATOR_SOURCES = (
@@ -169,11 +178,12 @@ _CREATOR_SOURCES = (
 )
 
 
-def _prompt_material(with_context: bool) -> Any:
-    """History, user context and attached files in one statement: a UNION ALL of three
-    selects over the same eight columns (kind, ref, three texts, a number, a time, a JSON
-    value). Enum columns are read as their stored strings; the first select types the columns
-    for both databases (a NULL takes the type of the other selects' column)."""
+def _prompt_material(with_context: bool, with_passages: bool) -> Any:
+    """History, user context, attached files and the passages' facts (searchable files, source
+    owners) in one statement: a UNION ALL of up to five selects over the same eight columns
+    (kind, ref, three texts, a number, a time, a JSON value). Enum columns are read as their
+    stored strings; the first select types the columns for both databases (a NULL takes the type
+    of the other selects' column)."""
     recent = (
         select(
             _MESSAGE.c.id,
@@ -224,10 +234,29 @@ def _prompt_material(with_context: bool) -> Any:
             _CONTEXT.c.value,
         ).where(*_VISIBLE)
         branches.append(context)
+    if with_passages:
+        searchable = select(
+            literal_column("'v'", String), _FILE.c.id, null(), null(), null(), null(), null(), null()
+        ).where(
+            _FILE.c.id.in_(bindparam("passage_file_ids", expanding=True)),
+            _FILE.c.source_id.in_(bindparam("passage_source_ids", expanding=True)),
+            _FILE.c.is_active.is_(True),
+            _FILE.c.status == enums.FileStatus.READY,
+        )
+        owners = (
+            select(literal_column("'o'", String), *_OWNER_COLUMNS, null(), null())
+            .select_from(_SOURCES_AND_CREATORS)
+            .where(_SOURCE.c.id.in_(bindparam("passage_source_ids", expanding=True)))
+        )
+        branches += [searchable, owners]
     return union_all(*branches)
 
 
-_PROMPT_MATERIAL = {True: _prompt_material(True), False: _prompt_material(False)}
+_PROMPT_MATERIAL = {
+    (context, passages): _prompt_material(context, passages)
+    for context in (True, False)
+    for passages in (True, False)
+}
 
 
 def _usage_upsert(insert_of: Any) -> Any:
@@ -478,25 +507,52 @@ class SqlConversationFiles:
 
 
 class SqlPromptReader:
-    """``PromptReader``: the turn's history, user context and attached files in one statement
-    (see ``_prompt_material``); text files are read through ``read_blob`` as ``attached`` does."""
+    """``PromptReader``: the turn's history, user context, attached files and the passages'
+    facts in one statement (see ``_prompt_material``); text files are read through
+    ``read_blob`` as ``attached`` does, owners are grouped as ``SqlSourceDirectory.owners``."""
 
     def __init__(self, session: AsyncSession, read_blob: BlobReader | None = None) -> None:
         self._session = session
         self._read_blob = read_blob
 
     async def prompt_material(
-        self, conversation_id: str, *, user_id: str | None, chatbot_id: str, now: datetime, history_limit: int
+        self,
+        conversation_id: str,
+        *,
+        user_id: str | None,
+        chatbot_id: str,
+        now: datetime,
+        history_limit: int,
+        passage_file_ids: Collection[str] = (),
+        passage_source_ids: Collection[str] = (),
     ) -> PromptMaterial:
         params: dict[str, Any] = {"conversation_id": conversation_id, "history_limit": max(1, history_limit)}
         if user_id:
             params.update(user_id=user_id, chatbot_id=chatbot_id, now=now)
-        rows = (await self._session.execute(_PROMPT_MATERIAL[bool(user_id)], params)).all()
+        passages = bool(passage_source_ids)
+        if passages:
+            params.update(
+                passage_file_ids=sorted(set(passage_file_ids)),
+                passage_source_ids=sorted(set(passage_source_ids)),
+            )
+        rows = (await self._session.execute(_PROMPT_MATERIAL[(bool(user_id), passages)], params)).all()
         messages: list[Any] = []
         context: list[Any] = []
         attached: list[Any] = []
+        owners: list[Any] = []
+        searchable: set[str] = set()
         for row in rows:
-            (messages if row[0] == "m" else context if row[0] == "c" else attached).append(row)
+            kind = row[0]
+            if kind == "m":
+                messages.append(row)
+            elif kind == "c":
+                context.append(row)
+            elif kind == "f":
+                attached.append(row)
+            elif kind == "o":
+                owners.append(row[1:6])
+            else:
+                searchable.add(row[1])
         messages.sort(key=lambda r: (r.moment, r.ref))
         context.sort(key=lambda r: r.ref)
         attached.sort(key=lambda r: (r.moment, r.ref))
@@ -527,7 +583,30 @@ class SqlPromptReader:
                 )
                 for _, ref, name, mime, blob, size, _, _ in attached
             ],
+            searchable_file_ids=frozenset(searchable),
+            owners=_group_owners(owners),
         )
+
+
+def _group_owners(rows: Iterable[Sequence[Any]]) -> dict[str, SourceOwners]:
+    """(source id, title, creator id, creator name, rank) rows (see ``_OWNER_RANK``) as
+    ``SourceOwners``, creators in rank order (a source without creators has none)."""
+    titles: dict[str, str] = {}
+    grouped: dict[str, list[Any]] = {}
+    for source_id, title, creator_id, name, rank in rows:
+        titles[source_id] = title
+        if creator_id is not None:
+            grouped.setdefault(source_id, []).append((rank, creator_id, name))
+    result: dict[str, SourceOwners] = {}
+    for source_id, title in titles.items():
+        creators = sorted(grouped.get(source_id, []))
+        result[source_id] = SourceOwners(
+            source_id=source_id,
+            title=title,
+            creator_ids=tuple(c[1] for c in creators),
+            creator_name=creators[0][2] if creators else None,
+        )
+    return result
 
 
 async def _file_text(read_blob: BlobReader | None, mime: str, blob: str, size: int) -> str | None:
@@ -547,23 +626,7 @@ class SqlSourceDirectory:
     async def owners(self, source_ids: Sequence[str]) -> dict[str, SourceOwners]:
         if not source_ids:
             return {}
-        rows = await self._session.execute(_OWNERS, {"source_ids": list(source_ids)})
-        grouped: dict[str, list[Any]] = {}
-        titles: dict[str, str] = {}
-        for source_id, title, creator_id, name, share in rows:
-            titles[source_id] = title
-            if creator_id is not None:
-                grouped.setdefault(source_id, []).append((-(share or 0), creator_id, name))
-        result: dict[str, SourceOwners] = {}
-        for source_id, title in titles.items():
-            creators = sorted(grouped.get(source_id, []))
-            result[source_id] = SourceOwners(
-                source_id=source_id,
-                title=title,
-                creator_ids=tuple(c[1] for c in creators),
-                creator_name=creators[0][2] if creators else None,
-            )
-        return result
+        return _group_owners(await self._session.execute(_OWNERS, {"source_ids": list(source_ids)}))
 
     async def creator_source_ids(self, chatbot_id: str) -> list[str]:
         rows = await self._session.scalars(_CREATOR_SOURCES, {"chatbot_id": chatbot_id})

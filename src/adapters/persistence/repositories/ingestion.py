@@ -18,7 +18,7 @@ from application.ingestion.store import FileRecord, StoredChunk
 
 _INSERT_BATCH = 500
 _FILE = FileRow.__table__
-# Runs on every chat turn (``SearchableFilesIndex``): built once, over the table.
+# Which files may answer (``application.ingestion.visible_index``): built once, over the table.
 _SEARCHABLE = select(_FILE.c.id).where(
     _FILE.c.source_id.in_(bindparam("source_ids", expanding=True)),
     _FILE.c.is_active.is_(True),

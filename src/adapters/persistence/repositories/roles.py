@@ -23,7 +23,13 @@ from adapters.persistence.models import (
     SourceCreator,
 )
 from application.identity.permissions import ResourceKind, Role, chatbot_role_for
-from application.identity.principal import Principal, PrincipalKind, Resource
+from application.identity.principal import (
+    Participants,
+    Principal,
+    PrincipalKind,
+    Resource,
+    conversation_roles,
+)
 
 _MEMBER_ROLE = {"OWNER": Role.CREATOR_OWNER, "ADMIN": Role.CREATOR_ADMIN, "MEMBER": Role.CREATOR_MEMBER}
 _OWNER_ROLE = {
@@ -138,18 +144,7 @@ class SqlRoleResolver:
         row = (await self._s.execute(_CONVERSATION_PARTICIPANTS, {"id": conversation_id})).first()
         if row is None:
             return None
-        roles: set[Role] = set()
-        if principal.user_id is not None and row.user_id == principal.user_id:
-            roles.add(Role.CONVERSATION_OWNER)
-        elif (
-            row.user_id is None
-            and principal.anonymous_id is not None
-            and row.anonymous_id == principal.anonymous_id
-        ):
-            roles.add(Role.CONVERSATION_OWNER)
-            if principal.kind is PrincipalKind.USER:
-                roles.add(Role.CONVERSATION_CLAIMANT)
-        return frozenset(roles)
+        return conversation_roles(principal, Participants(user_id=row.user_id, anonymous_id=row.anonymous_id))
 
     async def _enterprise(self, principal: Principal, subscription_id: str) -> frozenset[Role] | None:
         exists = await self._s.scalar(
