@@ -194,7 +194,12 @@ class ChatLogContract:
         cid, _ = await self.opened(chat, allowance=1)
         at = T0 + timedelta(minutes=1)
         async with chat.unit() as u:
-            assert await u.conversations.consume_message(cid, expected_used=0, at=at)
+            opened = await u.conversations.get(cid)
+            assert opened is not None
+            reserved = await u.conversations.reserve_message(
+                cid, user_id=opened.user_id, anonymous_id=opened.anonymous_id, at=at
+            )
+            assert reserved is not None
             await u.uow.commit()
         async with chat.unit() as u:
             completed = await u.conversations.get(cid)

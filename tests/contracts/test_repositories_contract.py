@@ -578,20 +578,31 @@ class RepositoryContract:
             assert await r.conversations.list_for_anonymous("anon-1") == [anonymous]
             assert await r.conversations.list_for_anonymous("anon-2") == []
 
-    async def test_consume_message_is_guarded_and_the_last_one_completes(self, db: Backend) -> None:
+    async def test_reserve_message_is_guarded_and_the_last_one_completes(self, db: Backend) -> None:
         world = await build_world(db)
         conversation = a_conversation(world, allowance=2)
         at = T0 + timedelta(hours=1)
+        mine = {"user_id": world.user.id, "anonymous_id": None}
         async with db.unit() as r:
             await r.conversations.add(conversation)
-            assert await r.conversations.consume_message(conversation.id, expected_used=0, at=at)
-            assert not await r.conversations.consume_message(conversation.id, expected_used=0, at=at)
-            assert not await r.conversations.consume_message(new_id(), expected_used=1, at=at)
-            assert not await r.conversations.consume_message(
-                conversation.id, expected_used=1, at=conversation.expires_at
+            first = await r.conversations.reserve_message(conversation.id, **mine, at=at)
+            assert first is not None
+            assert (first.messages_used, first.status) == (1, ConversationStatus.ACTIVE)
+            assert await r.conversations.reserve_message(new_id(), **mine, at=at) is None
+            assert (
+                await r.conversations.reserve_message(conversation.id, **mine, at=conversation.expires_at)
+                is None
             )
-            assert await r.conversations.consume_message(conversation.id, expected_used=1, at=at)
-            assert not await r.conversations.consume_message(conversation.id, expected_used=2, at=at)
+            # not the caller's: another user, nobody, an anonymous id of a conversation a user holds
+            for stranger in (
+                {"user_id": new_id(), "anonymous_id": None},
+                {"user_id": None, "anonymous_id": None},
+                {"user_id": None, "anonymous_id": "anon-1"},
+            ):
+                assert await r.conversations.reserve_message(conversation.id, **stranger, at=at) is None
+            last = await r.conversations.reserve_message(conversation.id, **mine, at=at)
+            assert last is not None
+            assert await r.conversations.reserve_message(conversation.id, **mine, at=at) is None  # used up
             await r.uow.commit()
         async with db.unit() as r:
             stored = await r.conversations.get(conversation.id)
@@ -600,23 +611,45 @@ class RepositoryContract:
         expected.consume_message(at)
         expected.consume_message(at)
         assert stored == expected
+        assert last == expected  # what the reservation hands back is the stored row
         assert (stored.status, stored.completed_at, stored.ended_at) == (ConversationStatus.COMPLETED, at, at)
+
+    async def test_an_anonymous_conversation_is_reserved_by_its_anonymous_id_until_claimed(
+        self, db: Backend
+    ) -> None:
+        world = await build_world(db)
+        anonymous = a_conversation(world, allowance=5, anonymous_id="anon-7")
+        at = T0 + timedelta(minutes=1)
+        async with db.unit() as r:
+            await r.conversations.add(anonymous)
+            for asker in (
+                {"user_id": None, "anonymous_id": "anon-7"},  # the visitor
+                {"user_id": world.user.id, "anonymous_id": "anon-7"},  # signed in, same browser
+            ):
+                assert await r.conversations.reserve_message(anonymous.id, **asker, at=at) is not None
+            for stranger in (
+                {"user_id": None, "anonymous_id": "anon-8"},
+                {"user_id": world.user.id, "anonymous_id": None},
+            ):
+                assert await r.conversations.reserve_message(anonymous.id, **stranger, at=at) is None
+            await r.uow.commit()
 
     async def test_exactly_one_of_many_concurrent_sends_gets_the_last_message(self, db: Backend) -> None:
         world = await build_world(db)
         conversation = a_conversation(world, allowance=3)
         at = T0 + timedelta(minutes=5)
+        mine = {"user_id": world.user.id, "anonymous_id": None}
         async with db.unit() as r:
             await r.conversations.add(conversation)
-            for used in (0, 1):
-                assert await r.conversations.consume_message(conversation.id, expected_used=used, at=at)
+            for _ in (0, 1):
+                assert await r.conversations.reserve_message(conversation.id, **mine, at=at) is not None
             await r.uow.commit()
 
         async def send() -> bool:
             async with db.unit() as r:
-                won = await r.conversations.consume_message(conversation.id, expected_used=2, at=at)
+                won = await r.conversations.reserve_message(conversation.id, **mine, at=at)
                 await r.uow.commit()
-                return won
+                return won is not None
 
         results = await asyncio.gather(*(send() for _ in range(20)))
         assert results.count(True) == 1

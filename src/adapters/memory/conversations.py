@@ -37,22 +37,24 @@ class InMemoryConversationRepository:
         # The transaction holds the whole store already: nobody else can change the row.
         return await self.get(conversation_id)
 
-    async def consume_message(self, conversation_id: str, *, expected_used: int, at: datetime) -> bool:
+    async def reserve_message(
+        self, conversation_id: str, *, user_id: str | None, anonymous_id: str | None, at: datetime
+    ) -> Conversation | None:
         async with self._session.atomic() as t:
             stored = t.conversations.get(conversation_id)
             if (
                 stored is None
                 or stored.status is not ConversationStatus.ACTIVE
-                or stored.messages_used != expected_used
                 or stored.allowance.is_exhausted
                 or stored.expires_at <= at
+                or not _held_by(stored, user_id, anonymous_id)
             ):
-                return False
+                return None
             stored.allowance = MessageAllowance(stored.allowance.allowance, stored.messages_used + 1)
             if stored.allowance.is_exhausted:
                 stored.status = ConversationStatus.COMPLETED
                 stored.completed_at = stored.ended_at = at
-            return True
+            return copied(stored)
 
     async def save(self, conversation: Conversation, *, guard: ConversationGuard) -> bool:
         c = conversation
@@ -119,3 +121,9 @@ class InMemoryConversationRepository:
         ]
         found.sort(key=lambda c: c.id, reverse=True)
         return [copied(c) for c in found[: page_size(limit)]]
+
+
+def _held_by(conversation: Conversation, user_id: str | None, anonymous_id: str | None) -> bool:
+    if conversation.user_id is not None:
+        return user_id is not None and conversation.user_id == user_id
+    return anonymous_id is not None and conversation.anonymous_id == anonymous_id

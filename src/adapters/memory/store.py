@@ -152,6 +152,10 @@ class InMemoryUnitOfWork:
     def after_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
         self._hooks.append(hook)
 
+    async def autocommit(self) -> None:
+        """Ignored (the port allows it): fake writes lock the whole store until the commit, which
+        the callers of this mode always reach right after their one write."""
+
 
 def copied(value: T) -> T:
     """A private copy, so stored objects never alias what callers hold."""

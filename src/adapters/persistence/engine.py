@@ -39,9 +39,20 @@ from sqlalchemy.pool import StaticPool
 from adapters.persistence import sqlite_driver
 
 SQLITE_BEGIN_OPTION = "canon_sqlite_begin"
-"""Execution option selecting the SQLite BEGIN mode: "IMMEDIATE" (default) or "DEFERRED"."""
+"""Execution option selecting the SQLite BEGIN mode: "IMMEDIATE" (default), "DEFERRED", or
+"NONE": no BEGIN at all, each statement commits by itself (see ``AUTOCOMMIT``)."""
 
-_BEGIN_MODES = {"IMMEDIATE", "DEFERRED", "EXCLUSIVE"}
+_BEGIN_MODES = {"IMMEDIATE", "DEFERRED", "EXCLUSIVE", "NONE"}
+
+AUTOCOMMIT = {
+    "sqlite": {SQLITE_BEGIN_OPTION: "NONE"},
+    "postgresql": {"isolation_level": "AUTOCOMMIT"},
+}
+"""Per dialect, the connection execution options under which each statement commits by itself,
+with no transaction held open between statements. SQLite's own connection is always in that
+mode (the engine sends every BEGIN itself), so not sending one is all it takes; SQLAlchemy's
+AUTOCOMMIT isolation level would instead flip the sqlite3 connection's mode, with a worker round
+trip each way. On PostgreSQL, asyncpg simply starts no transaction."""
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -129,6 +140,8 @@ def _sqlite_engine(url: URL, *, echo: bool, busy_timeout_ms: int, foreign_keys: 
         mode = str(options.get(SQLITE_BEGIN_OPTION, "IMMEDIATE")).upper()
         if mode not in _BEGIN_MODES:
             raise ValueError(f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_BEGIN_MODES)}")
+        if mode == "NONE":
+            return
         driver: Any = conn.connection.dbapi_connection
         if isinstance(driver, sqlite_driver.OneTripConnection):
             driver.begin(f"BEGIN {mode}")  # sent with the first statement (see sqlite_driver)

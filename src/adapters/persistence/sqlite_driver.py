@@ -16,10 +16,12 @@ COMMIT or ROLLBACK). The lock is taken at the same moment it would have been (SQ
 lazily, right before the first statement); a BEGIN that fails (the write lock not free within
 the busy timeout) fails that first statement with the same error.
 
-A ROLLBACK asked for when nothing ran since the connection's last COMMIT or ROLLBACK is not
-sent either: only a statement can open a transaction, so there is nothing to roll back. The
-pool asks for exactly that whenever a connection comes back after a commit (its reset on
-return), which was a round trip per transaction.
+A COMMIT or ROLLBACK asked for when no transaction is open is not sent either: the sqlite3
+connection says whether one is (``in_transaction``, SQLite's own autocommit flag, read without
+a round trip), and without one there is nothing to end. The pool asks for a ROLLBACK whenever a
+connection comes back after a commit (its reset on return), and a unit of work whose statements
+each committed by themselves (the engine's ``NONE`` begin mode) ends with a COMMIT of nothing:
+each was a round trip.
 
 The engine hands the BEGIN to the connection directly (``OneTripConnection.begin``) rather than
 executing it as a statement; a BEGIN executed as SQL is recognised and kept the same way. Code
@@ -132,7 +134,6 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             connection._pending_begin = operation  # type: ignore[attr-defined]
             self._keep((None, -1, None, None))
             return
-        connection._settled = False  # type: ignore[attr-defined]
         async with connection._execute_mutex:
             begin = connection.take_pending_begin()  # type: ignore[attr-defined]
             outcome = await self._connection._execute(
@@ -142,7 +143,6 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         connection = self._adapt_connection
-        connection._settled = False  # type: ignore[attr-defined]
         async with connection._execute_mutex:
             begin = connection.take_pending_begin()  # type: ignore[attr-defined]
             outcome = await self._connection._execute(
@@ -162,13 +162,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_pending_begin", "_settled")
+    __slots__ = ("_pending_begin",)
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._pending_begin: str | None = None
-        self._settled = False  # True: nothing ran since the last COMMIT or ROLLBACK
 
     def begin(self, statement: str) -> None:
         """Keeps ``statement`` (a ``BEGIN ...``) to send with the next statement."""
@@ -178,19 +177,24 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         begin, self._pending_begin = self._pending_begin, None
         return begin
 
+    def _in_transaction(self) -> bool:
+        # sqlite3_get_autocommit() behind it: a flag read, safe from this thread while no
+        # statement runs on the worker (SQLAlchemy only ends a transaction between statements).
+        # A connection already closed answers True: the stock call then reports it as before.
+        driver = self._connection._connection
+        return driver is None or bool(driver.in_transaction)
+
     def commit(self) -> None:
-        if self.take_pending_begin() is None:  # else nothing ran: there is nothing to commit
+        self._pending_begin = None  # kept but never sent: nothing ran
+        if self._in_transaction():
             super().commit()
-        self._settled = True
 
     def rollback(self) -> None:
-        if self.take_pending_begin() is None and not self._settled:
+        self._pending_begin = None
+        if self._in_transaction():
             super().rollback()
-        self._settled = True
 
     def cursor(self, server_side: bool = False) -> Any:
-        if server_side:
-            self._settled = False
         if server_side and self._pending_begin is not None:
             # A streamed cursor runs its statement the stock way: send the BEGIN first.
             begin = self.take_pending_begin()

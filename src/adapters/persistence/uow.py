@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.engine import AUTOCOMMIT
 from adapters.persistence.integrity import conflict_from, is_integrity_error
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,12 @@ class SqlAlchemyUnitOfWork:
 
     def after_commit(self, hook: AfterCommitHook) -> None:
         self._hooks.append(hook)
+
+    async def autocommit(self) -> None:
+        if self._session.in_transaction():
+            return  # begun already: the work keeps its one transaction (see the port)
+        dialect = self._session.get_bind().dialect.name
+        await self._session.connection(execution_options=AUTOCOMMIT[dialect])
 
     async def _discard(self) -> None:
         self._hooks.clear()

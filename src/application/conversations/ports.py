@@ -4,8 +4,9 @@ Conversations are the hottest rows in the system: a user may send from two tabs,
 still be recording tokens while a sweep expires the conversation. So nothing here is a blind
 "write the whole object back": every write is guarded and says whether it won.
 
-- ``consume_message`` counts one message atomically (the last one completes the conversation,
-  as ``Conversation.consume_message`` does), only if the count is still what the caller saw.
+- ``reserve_message`` takes one message atomically (the last one completes the conversation,
+  as ``Conversation.consume_message`` does), only if the conversation is open, unexpired, has a
+  message left and belongs to the caller; it hands back the conversation as it then is.
 - ``save`` writes a lifecycle change only if status, count and attribution are still what the
   caller loaded (``ConversationGuard.of`` taken before changing the object).
 - ``add_tokens`` adds usage as an increment, so concurrent answers never lose tokens; token
@@ -69,11 +70,17 @@ class ConversationRepository(Protocol):
         ends (a row lock on PostgreSQL; SQLite transactions are serialized already)."""
         ...
 
-    async def consume_message(self, conversation_id: str, *, expected_used: int, at: datetime) -> bool:
-        """Count one message if the conversation is ACTIVE, not expired at ``at``, has
-        messages left and has exactly ``expected_used`` used. The last message completes it
-        (status COMPLETED, ``completed_at = ended_at = at``). True if this call won; of any
-        number of concurrent calls with the same ``expected_used`` exactly one wins."""
+    async def reserve_message(
+        self, conversation_id: str, *, user_id: str | None, anonymous_id: str | None, at: datetime
+    ) -> Conversation | None:
+        """Take one message, in one guarded write that applies by itself, if the conversation
+        is ACTIVE, not expired at ``at``, has a message left, and belongs to the caller: held by
+        ``user_id``, or held by nobody yet and opened under ``anonymous_id`` (the owner rule of
+        ``application.identity.principal.conversation_roles``). The last message completes it
+        (status COMPLETED, ``completed_at = ended_at = at``). Returns the conversation as it is
+        after the reservation, or None when nothing was taken (missing, not the caller's,
+        closed, expired or used up: read it to tell which). Concurrent calls for the last
+        message: exactly one gets it."""
         ...
 
     async def save(self, conversation: Conversation, *, guard: ConversationGuard) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import NoReturn
 
 from application.chat.model_port import AnswerModel, AnswerRequest, ChatTurn
 from application.chat.pricing import ModelPricing
@@ -37,15 +39,17 @@ class SendMessageCommand:
 class SendMessage:
     """Answers one user message from the conversation's pinned chatbot version.
 
-    - Refused with 409 before anything is spent when the conversation is not ACTIVE
+    - Refused with 409, nothing kept and nothing spent, when the conversation is not ACTIVE
       (``conversation-completed``/``-archived``/...), has expired (``conversation-expired``,
       and the expiry is saved), has no allowance left (``message-allowance-exhausted``), has
       used its token cap (``conversation-token-cap-reached``; the version's, else 50k), or the
       user used their daily cap (``daily-token-cap-reached``).
-    - The message is reserved before the model is called, with a guarded update committed at
-      once (in the transaction that read what the prompt needs): of concurrent sends for the
-      last message exactly one wins; the others get 409 ``message-conflict`` (or
-      ``message-allowance-exhausted``) and never call the model.
+    - The message is reserved first, by one guarded update that applies by itself and returns
+      the conversation (nothing is read before it, and no transaction is held open): of
+      concurrent sends for the last message exactly one wins; the others get a 409
+      (``conversation-completed``, ``message-allowance-exhausted`` or ``message-conflict``)
+      and never retrieve anything or call the model. Whatever refuses or fails after it, before
+      the model is called (a cap, a failing search), gives the message back.
     - Retrieval searches only the version's sources (its selection, or its owners' sources).
     - The prompt: the version's system prompt, the user's visible unexpired context, attached
       files, the history trimmed to a token budget, the retrieved chunks numbered for citation.
@@ -93,43 +97,34 @@ class SendMessage:
             raise InvalidInput(
                 "Invalid message.", errors={"content": f"must be 1..{MAX_QUESTION_CHARS} characters"}
             )
-        # Read first, then authorized from what was read (one read, not two): the roles on a
-        # conversation are decided from its participants alone.
-        conversation = await self._conversations.get(command.conversation_id)
-        participants = (
-            Participants(user_id=conversation.user_id, anonymous_id=conversation.anonymous_id)
-            if conversation is not None
-            else None
-        )
-        resource = Resource.conversation(command.conversation_id, participants=participants)
-        await self._authorizer.require(command.principal, Action.CONVERSATION_SEND_MESSAGE, resource)
+        principal = command.principal
+        # Until the reservation is done, every statement stands on its own: nothing is locked
+        # across them (on SQLite a transaction would hold the one write lock through the
+        # search), and the reservation is one guarded update that applies by itself.
+        await self._uow.autocommit()
+        # Reserve first: one statement takes the message and reads the conversation, if it is
+        # open, has a message left and is the caller's. Only a refusal reads more, to say why.
+        conversation = await self._reserve(command.conversation_id, principal)
         if conversation is None:
-            raise NotFound("conversation not found", code="conversation-not-found")
-        await self._refuse_if_closed(conversation)
-        config = await self._versions.config_of(conversation.version_id, self._chatbots)
-        if config is None:
-            raise NotFound("chatbot version not found", code="chatbot-version-not-found")
-        subject = _subject(conversation)
-        await self._check_caps(conversation, config, subject)
-        reserved = conversation.messages_used + 1
+            await self._refuse(command.conversation_id, principal)
         try:
-            # Everything the answer needs is read first, then the message is reserved by the
-            # guarded update, in the same transaction: one commit before the model is called.
-            turn = await self._prepare(conversation, config, question, reserved, subject)
-            won = await self._conversations.consume_message(
-                conversation.id, expected_used=conversation.messages_used, at=self._clock.now()
+            # The matrix stays the authority: the reservation's owner rule is what it allows.
+            await self._authorizer.require(
+                principal, Action.CONVERSATION_SEND_MESSAGE, _resource(conversation)
             )
+            config = await self._versions.config_of(conversation.version_id, self._chatbots)
+            if config is None:
+                raise NotFound("chatbot version not found", code="chatbot-version-not-found")
+            subject = _subject(conversation)
+            await self._check_caps(conversation, config, subject)
+            turn = await self._prepare(conversation, config, question, conversation.messages_used, subject)
         except BaseException:
-            await self._uow.rollback()
+            # Refused or failed before the model was called: the message goes back.
+            await asyncio.shield(self._give_back(conversation))
             raise
-        if not won:
-            await self._uow.rollback()
-            raise Conflict(
-                "another message was sent at the same time; reload the conversation",
-                code="message-conflict",
-            )
-        # Committed before the model streams: no lock (SQLite's write lock, a pooled connection)
-        # is held while it does, and concurrent sends see the reservation.
+        # The reservation is durable before the model streams: no lock (SQLite's write lock, a
+        # pooled connection) is held while it does, and concurrent sends see it. This only ends
+        # the statement-by-statement mode: there is nothing left to commit.
         await self._uow.commit()
         recorder = TurnRecorder(
             turn,
@@ -155,9 +150,52 @@ class SendMessage:
         deployment's default (a version written for another provider still gets answered)."""
         return config.model_name if _provider_of(self._model) == config.model_provider else None
 
+    async def _reserve(self, conversation_id: str, principal: Principal) -> Conversation | None:
+        """The guarded update that takes one message. It applies by itself, so once sent it
+        stands even if this task is cancelled while waiting for its answer: it is then waited
+        for, and a reservation it made is given back before the cancellation goes on."""
+        update = asyncio.ensure_future(
+            self._conversations.reserve_message(
+                conversation_id,
+                user_id=principal.user_id,
+                anonymous_id=principal.anonymous_id,
+                at=self._clock.now(),
+            )
+        )
+        try:
+            return await asyncio.shield(update)
+        except asyncio.CancelledError:
+            reserved = await update
+            if reserved is not None:
+                await self._give_back(reserved)
+            raise
+
+    async def _give_back(self, reserved: Conversation) -> None:
+        """Undoes this turn's reservation (only while the count is still the reserved one)."""
+        await self._uow.rollback()
+        await self._log.release_message(reserved.id, reserved_used=reserved.messages_used)
+        await self._uow.commit()
+
+    async def _refuse(self, conversation_id: str, principal: Principal) -> NoReturn:
+        """Says why no message was taken, from the conversation as it is now: 404 when it is
+        missing or not the caller's (exactly alike), else the 409 of its state (an expiry that
+        is due is saved), else ``message-conflict``: it changed between the two statements."""
+        conversation = await self._conversations.get(conversation_id)
+        resource = (
+            _resource(conversation) if conversation is not None else Resource.conversation(conversation_id)
+        )
+        await self._authorizer.require(principal, Action.CONVERSATION_SEND_MESSAGE, resource)
+        if conversation is None:
+            raise NotFound("conversation not found", code="conversation-not-found")
+        await self._refuse_if_closed(conversation)
+        raise Conflict(
+            "another message was sent at the same time; reload the conversation", code="message-conflict"
+        )
+
     async def _refuse_if_closed(self, conversation: Conversation) -> None:
         guard = ConversationGuard.of(conversation)
         if conversation.expire_if_due(self._clock.now()):
+            await self._uow.rollback()  # the expiry is saved in a transaction of its own
             if await self._conversations.save(conversation, guard=guard):
                 await self._uow.commit()
             raise Conflict("this conversation has expired", code="conversation-expired")
@@ -242,6 +280,12 @@ class SendMessage:
 def _provider_of(model: AnswerModel) -> str | None:
     provider = getattr(model, "provider", None)
     return provider if isinstance(provider, str) else None
+
+
+def _resource(conversation: Conversation) -> Resource:
+    """The conversation with its participants, read already: authorized without a read."""
+    participants = Participants(user_id=conversation.user_id, anonymous_id=conversation.anonymous_id)
+    return Resource.conversation(conversation.id, participants=participants)
 
 
 def _subject(conversation: Conversation) -> str:

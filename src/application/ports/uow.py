@@ -31,3 +31,13 @@ class UnitOfWork(Protocol):
     def after_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Registers work to run only once the commit succeeded (e.g. waking the job runner)."""
         ...
+
+    async def autocommit(self) -> None:
+        """Until the next ``commit()`` or ``rollback()``, each statement takes effect on its own:
+        no transaction is held open between statements, so reading locks nothing (on SQLite, a
+        writing transaction holds the one write lock from its first statement). Only for work
+        that reads and then makes at most one write that is atomic by itself (a guarded
+        update); ``commit()`` then ends the mode with nothing left to send, ``rollback()`` ends
+        it undoing nothing. Asked after this unit of work already began, it changes nothing
+        (the work keeps its one transaction); a backend without the notion may ignore it."""
+        ...

@@ -23,7 +23,7 @@ from adapters.persistence.models import Conversation as ConversationRow
 from application.conversations.open_conversation import OpenConversationCommand
 from application.conversations.send_message import SendMessageCommand
 from application.conversations.turn_events import CitationEvent, DoneEvent, ErrorEvent, TokenEvent, TurnEvent
-from application.errors import Conflict, PermissionDenied
+from application.errors import Conflict, NotFound, PermissionDenied
 from application.identity.principal import Principal
 from domain.ids import new_id
 from domain.money import Money
@@ -236,7 +236,7 @@ async def test_closed_conversations_are_refused_with_specific_codes(
     assert await count(engine, Message) == 2
 
 
-async def test_token_caps_refuse_before_the_model_is_called(rig: ChatRig) -> None:
+async def test_token_caps_refuse_before_the_model_is_called(rig: ChatRig, engine: AsyncEngine) -> None:
     seeded = await rig.seed(conversation_token_cap=5)
     user = Principal.user(seeded.user_id)
     conversation_id = await open_for(rig, user, seeded.chatbot_id)
@@ -246,6 +246,52 @@ async def test_token_caps_refuse_before_the_model_is_called(rig: ChatRig) -> Non
         await send(rig, user, conversation_id)
     assert capped.value.code == "conversation-token-cap-reached"
     assert len(rig.model.requests) == calls  # type: ignore[attr-defined]
+    assert (await conversation_row(engine, conversation_id)).messages_used == 1  # taken, then given back
+
+
+async def test_a_send_cancelled_while_its_reservation_is_on_the_way_gives_it_back(
+    rig: ChatRig, engine: AsyncEngine
+) -> None:
+    seeded = await rig.seed()
+    user = Principal.user(seeded.user_id)
+    conversation_id = await open_for(rig, user, seeded.chatbot_id)
+    applied = asyncio.Event()
+    async with rig.unit() as u:
+        reserve = u.conversations.reserve_message
+
+        async def slow_answer(*args: Any, **kwargs: Any) -> Any:
+            reserved = await reserve(*args, **kwargs)  # the update is applied (it commits by itself)...
+            applied.set()
+            await asyncio.sleep(0.05)  # ...and its answer is still on the way when the client leaves
+            return reserved
+
+        u.conversations.reserve_message = slow_answer  # type: ignore[method-assign]
+        task = asyncio.create_task(
+            u.send(SendMessageCommand(principal=user, conversation_id=conversation_id, content="cow?"))
+        )
+        await applied.wait()
+        assert (await conversation_row(engine, conversation_id)).messages_used == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert (await conversation_row(engine, conversation_id)).messages_used == 0
+    assert await count(engine, Message) == 0
+    assert len(rig.model.requests) == 0  # type: ignore[attr-defined]
+
+
+async def test_strangers_take_nothing_and_learn_nothing(rig: ChatRig, engine: AsyncEngine) -> None:
+    seeded = await rig.seed(message_allowance=1)
+    owner = Principal.user(seeded.user_id)
+    conversation_id = await open_for(rig, owner, seeded.chatbot_id)
+    stranger = Principal.user(await rig.add_user("stranger"))
+    refusals = []
+    for who, conversation in ((stranger, conversation_id), (owner, new_id())):
+        with pytest.raises(NotFound) as hidden:
+            await send(rig, who, conversation)
+        refusals.append((hidden.value.code, hidden.value.message))
+    assert refusals[0] == refusals[1]  # someone else's conversation answers exactly like a missing one
+    assert (await conversation_row(engine, conversation_id)).messages_used == 0
+    await send(rig, owner, conversation_id)  # the owner's one message is still there
 
 
 async def test_daily_cap_counts_every_conversation_of_the_user(rig: ChatRig) -> None:

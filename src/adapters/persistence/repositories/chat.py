@@ -248,7 +248,9 @@ def _prompt_material(with_context: bool, with_passages: bool) -> Any:
             .select_from(_SOURCES_AND_CREATORS)
             .where(_SOURCE.c.id.in_(bindparam("passage_source_ids", expanding=True)))
         )
-        branches += [searchable, owners]
+        # Owners before files: on SQLite the other order runs the whole statement about twice
+        # as long (same plan; measured with SQLite 3.40, the prompt's one read of a chat turn).
+        branches += [owners, searchable]
     return union_all(*branches)
 
 

@@ -8,7 +8,7 @@ winner's row.
 
 ``archived_at`` has no column yet: it is kept in the row's ``metadata`` JSON under that key.
 
-The statements on a chat turn's path (``get``, ``consume_message``, ``add_tokens``) are built
+The statements on a chat turn's path (``get``, ``reserve_message``, ``add_tokens``) are built
 once over the table with bound parameters (see ``repositories.chat`` for why).
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, literal, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, literal, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,14 +48,18 @@ _GET = select(
 ).where(_TABLE.c.id == bindparam("id"))
 _AT = bindparam("at", type_=UTCDateTime())
 _COMPLETES = _TABLE.c.messages_used + 1 >= _TABLE.c.message_allowance
-_CONSUME = (
+_RESERVE = (
     update(_TABLE)
     .where(
         _TABLE.c.id == bindparam("conversation_id"),
         _TABLE.c.status == enums.ConversationStatus.ACTIVE,
-        _TABLE.c.messages_used == bindparam("expected_used"),
         _TABLE.c.messages_used < _TABLE.c.message_allowance,
         _TABLE.c.expires_at > _AT,
+        # the caller's (conversation_roles' owner rule): a NULL id matches nothing
+        or_(
+            _TABLE.c.user_id == bindparam("asker_user_id"),
+            and_(_TABLE.c.user_id.is_(None), _TABLE.c.anonymous_id == bindparam("asker_anonymous_id")),
+        ),
     )
     .values(
         messages_used=_TABLE.c.messages_used + 1,
@@ -63,6 +67,7 @@ _CONSUME = (
         completed_at=case((_COMPLETES, _AT), else_=_TABLE.c.completed_at),
         ended_at=case((_COMPLETES, _AT), else_=_TABLE.c.ended_at),
     )
+    .returning(*_GET.selected_columns)
 )
 _ADD_TOKENS = (
     update(_TABLE)
@@ -150,13 +155,22 @@ class SqlAlchemyConversationRepository:
         row = await self._session.scalar(fresh(locked))
         return _to_conversation(row) if row is not None else None
 
-    async def consume_message(self, conversation_id: str, *, expected_used: int, at: datetime) -> bool:
+    async def reserve_message(
+        self, conversation_id: str, *, user_id: str | None, anonymous_id: str | None, at: datetime
+    ) -> Conversation | None:
         # No savepoint: this UPDATE cannot break a constraint, and it is on every message's path.
-        result = await self._session.execute(
-            _CONSUME,
-            {"conversation_id": conversation_id, "expected_used": expected_used, "at": at},
-        )
-        return _rowcount(result) == 1
+        row = (
+            await self._session.execute(
+                _RESERVE,
+                {
+                    "conversation_id": conversation_id,
+                    "asker_user_id": user_id,
+                    "asker_anonymous_id": anonymous_id,
+                    "at": at,
+                },
+            )
+        ).first()
+        return _to_conversation(row) if row is not None else None
 
     async def save(self, conversation: Conversation, *, guard: ConversationGuard) -> bool:
         c = conversation
