@@ -177,6 +177,10 @@ async def _seed(engine: AsyncEngine, n: int, postgres: bool) -> tuple[Any, dict[
     await _bulk(engine, postgres, "purchase", purchase_cols, purchases)
     await _bulk(engine, postgres, "conversation", conversation_cols, conversations)
     await _bulk(engine, postgres, "conversation_source_usage", usage_cols, usage)
+    async with engine.connect() as conn:
+        # planner statistics, as a database that grew to this size has them (autovacuum's ANALYZE)
+        await conn.execute(text("ANALYZE"))
+        await conn.commit()
     return world, tokens
 
 

@@ -4,6 +4,8 @@ schema they build is exactly the one the ORM models describe."""
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +13,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CheckConstraint, Connection, inspect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from persistence_rows import NOW, Rows
+from sqlalchemy import CheckConstraint, Connection, inspect, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from adapters.persistence.autogen import CONTEXT_OPTIONS
 from adapters.persistence.engine import create_engine
@@ -25,7 +28,7 @@ from adapters.persistence.migrate import (
     schema_is_current,
     upgrade,
 )
-from adapters.persistence.models import Base
+from adapters.persistence.models import Base, Conversation
 
 PG_MAX_IDENTIFIER = 63
 
@@ -56,18 +59,28 @@ def schema_differences(sync_conn: Connection) -> list[Any]:
             diffs.append(("check constraints", table.name, sorted(expected_checks ^ actual_checks)))
         reflected = {ix["name"]: ix for ix in inspector.get_indexes(table.name)}
         for index in table.indexes:
-            if index.dialect_options["sqlite"]["where"] is None:
+            expected_where = index.dialect_options["sqlite"]["where"]
+            if expected_where is None:
                 continue
             found = reflected.get(str(index.name))
             options = (found or {}).get("dialect_options", {})
             actual_where = options.get("sqlite_where", options.get("postgresql_where"))
-            if found is None or not found["unique"] or actual_where is None:
+            if found is None or found["unique"] != index.unique or actual_where is None:
                 diffs.append(("partial index", table.name, index.name, found))
-            elif "chatbot_id IS NULL".lower() not in str(actual_where).lower().replace("(", "").replace(
-                ")", ""
-            ):
+            elif _predicate(actual_where) != _predicate(expected_where):
                 diffs.append(("partial index predicate", table.name, index.name, str(actual_where)))
     return diffs
+
+
+def _predicate(where: Any) -> str:
+    """A partial index's predicate as both databases' reflections can be compared with the
+    model's: lower case, without parentheses, casts, quotes or extra spaces; PostgreSQL's
+    ``= ANY (ARRAY[...])`` read back as the ``IN (...)`` it was written as."""
+    text = str(where).lower()
+    text = re.sub(r"::[a-z ]+(\[\])?", "", text)
+    text = text.replace("(", "").replace(")", "").replace('"', "")
+    text = re.sub(r"= any array\[(.*?)\]", r" in \1", text)
+    return " ".join(text.split())
 
 
 async def differences(url: str) -> list[Any]:
@@ -187,3 +200,31 @@ EXPECTED_TABLES = {
 
 def test_every_seed_model_and_every_added_table_is_mapped() -> None:
     assert set(Base.metadata.tables) == EXPECTED_TABLES
+
+
+async def test_revision_0009_gives_every_ended_conversation_its_end(fresh_db_url: str) -> None:
+    await upgrade(fresh_db_url, "0008")
+    engine = create_engine(fresh_db_url)
+    try:
+        rows = Rows(async_sessionmaker(engine, expire_on_commit=False))
+        user = await rows.user()
+        _, _, completed = await rows.conversation(user)
+        _, _, expired = await rows.conversation(user)
+        _, _, active = await rows.conversation(user)
+        done_at = NOW + timedelta(hours=2)
+        async with engine.begin() as conn:
+            # written before the domain insisted on ended_at (what the revision repairs)
+            await conn.execute(
+                update(Conversation)
+                .where(Conversation.id == completed.id)
+                .values(status="COMPLETED", completed_at=done_at, messages_used=100)
+            )
+            await conn.execute(
+                update(Conversation).where(Conversation.id == expired.id).values(status="EXPIRED")
+            )
+        await upgrade(fresh_db_url)
+        async with engine.connect() as conn:
+            ended = dict((await conn.execute(select(Conversation.id, Conversation.ended_at))).all())
+        assert ended == {completed.id: done_at, expired.id: expired.expires_at, active.id: None}
+    finally:
+        await engine.dispose()

@@ -32,6 +32,10 @@ from adapters.persistence.enums import (
 from adapters.persistence.models.base import Base, CreatedAt, Timestamps, enum_column, fk, id_column, utcnow
 from adapters.persistence.types import JSONType, UTCDateTime
 
+ATTRIBUTION_QUEUE = "attributed_at IS NULL AND purchase_id IS NOT NULL AND status IN ('COMPLETED', 'EXPIRED')"
+"""Ended, purchased, not yet attributed: what the attribution job takes, oldest ``ended_at``
+first."""
+
 
 class Conversation(Timestamps, Base):
     """A paid (or free/anonymous) chat session with limits on messages, time and tokens.
@@ -49,6 +53,14 @@ class Conversation(Timestamps, Base):
         Index(None, "anonymous_id"),
         Index(None, "status"),
         Index(None, "purchase_id"),
+        # The attribution job's queue, in the order it is taken (migration 0009).
+        Index(
+            "ix_conversation_attribution_queue",
+            "ended_at",
+            "id",
+            sqlite_where=sql_text(ATTRIBUTION_QUEUE),
+            postgresql_where=sql_text(ATTRIBUTION_QUEUE),
+        ),
         CheckConstraint("user_id IS NOT NULL OR anonymous_id IS NOT NULL", name="has_participant"),
         CheckConstraint("messages_used >= 0", name="messages_used_non_negative"),
         CheckConstraint("input_tokens >= 0 AND output_tokens >= 0", name="tokens_non_negative"),

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from adapters.persistence.enums import (
@@ -178,9 +179,27 @@ class RevenuePerConversation(Timestamps, Base):
         Index(None, "purchase_id"),
         Index(None, "source_id"),
         Index(None, "creator_id"),
-        Index(None, "payout_status"),
-        Index(None, "payout_id"),
-        Index(None, "reverses_id"),
+        # 0009: the unpaid rows by creator and currency (balances, claiming a payout's rows);
+        # payout and reversal ids are indexed only where set, so a new row maintains neither.
+        Index(
+            "ix_revenue_per_conversation_unpaid",
+            "creator_id",
+            "currency",
+            sqlite_where=sql_text("payout_id IS NULL"),
+            postgresql_where=sql_text("payout_id IS NULL"),
+        ),
+        Index(
+            "ix_revenue_per_conversation_payout_id",
+            "payout_id",
+            sqlite_where=sql_text("payout_id IS NOT NULL"),
+            postgresql_where=sql_text("payout_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_revenue_per_conversation_reverses_id",
+            "reverses_id",
+            sqlite_where=sql_text("reverses_id IS NOT NULL"),
+            postgresql_where=sql_text("reverses_id IS NOT NULL"),
+        ),
         CheckConstraint(REVERSAL_SHAPE, name="reversal_shape"),
         CheckConstraint(FUNDING_MATCHES_KIND, name="funding_matches_kind"),
         CheckConstraint("token_count >= 0", name="token_count_non_negative"),

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Executable, select
+from sqlalchemy import ColumnElement, Executable, String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,16 @@ async def atomic(session: AsyncSession) -> AsyncIterator[None]:
         if is_integrity_error(exc):
             raise conflict_from(exc) from exc
         raise
+
+
+def any_id(column: Any, dialect: str, name: str = "ids") -> ColumnElement[bool]:
+    """``column`` is one of the list bound as ``:name``. On PostgreSQL the list is one array
+    parameter (``= ANY(:name)``): a batch's few hundred ids as an expanding IN are as many
+    parameters, and the statement is about three times slower to bind and run (measured with
+    200 ids). SQLite has no arrays: an expanding IN there."""
+    if dialect == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam(name, type_=ARRAY(String))))
+    return cast(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
 
 
 def fresh(statement: E) -> E:

@@ -29,7 +29,8 @@ from application.money.ports import ChargebackRecord, InboxEvent, PayoutAccount,
 from domain.ids import new_id
 
 
-def _purchase(row: Purchase) -> PurchaseRecord:
+def _purchase(row: Any) -> PurchaseRecord:
+    """From a ``Purchase`` object or a Core row of its table (same names)."""
     return PurchaseRecord(
         id=row.id,
         purchaser_user_id=row.purchaser_user_id,

@@ -11,11 +11,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from adapters.persistence import enums
 from adapters.persistence.integrity import conflict_from, is_integrity_error
@@ -31,8 +33,9 @@ from adapters.persistence.models import (
     Source,
     SourceCreator,
 )
-from adapters.persistence.repositories._support import execute_update
+from adapters.persistence.repositories._support import any_id, execute_update
 from adapters.persistence.repositories.money import _purchase
+from adapters.persistence.types import UTCDateTime
 from application.money.ports import AttributionInput, Balance, LedgerRow, StatementLine, SummaryRow
 from domain.ids import new_id
 from domain.shares import ShareSet
@@ -91,21 +94,126 @@ def _values(row: LedgerRow) -> dict[str, Any]:
     }
 
 
+_CONVERSATION = Conversation.__table__
+_PURCHASE = Purchase.__table__
+_USAGE = ConversationSourceUsage.__table__
+_CHARGEBACK = Chargeback.__table__
+_DIALECTS = ("sqlite", "postgresql")
+
+
+def _batch_statements(dialect: str) -> dict[str, Any]:
+    """The attribution batch's statements for ``dialect``, built once: each takes a batch's ids
+    (hundreds) as ``:ids`` (see ``any_id``)."""
+    conversation_ids = any_id(_CONVERSATION.c.id, dialect)
+    purchase_ids = any_id(_PURCHASE.c.id, dialect)
+    return {
+        "conversations": select(
+            _CONVERSATION.c.id,
+            _CONVERSATION.c.purchase_id,
+            _CONVERSATION.c.chatbot_id,
+            _CONVERSATION.c.chatbot_version_id,
+        ).where(conversation_ids),
+        "purchases": (
+            select(*_PURCHASE.c)
+            .where(purchase_ids)
+            .order_by(_PURCHASE.c.id)  # locked in id order: concurrent batches cannot deadlock
+            .with_for_update(key_share=True)
+        ),
+        "funded": select(_CONVERSATION.c.id, _CONVERSATION.c.purchase_id).where(
+            any_id(_CONVERSATION.c.purchase_id, dialect)
+        ),
+        "usage": select(_USAGE.c.conversation_id, _USAGE.c.source_id, _USAGE.c.total_tokens).where(
+            any_id(_USAGE.c.conversation_id, dialect)
+        ),
+        "lost": select(_CHARGEBACK.c.purchase_id, func.sum(_CHARGEBACK.c.amount_cents))
+        .where(any_id(_CHARGEBACK.c.purchase_id, dialect))
+        .where(_CHARGEBACK.c.status == enums.ChargebackStatus.LOST)
+        .group_by(_CHARGEBACK.c.purchase_id),
+        "mark": update(_CONVERSATION)
+        .where(
+            conversation_ids,
+            _CONVERSATION.c.attributed_at.is_(None),
+            _CONVERSATION.c.status.in_(_ENDED),
+        )
+        .values(status=enums.ConversationStatus.ATTRIBUTED, attributed_at=_AT, updated_at=_AT),
+    }
+
+
+_AT = bindparam("at", type_=UTCDateTime())
+_BATCH = {dialect: _batch_statements(dialect) for dialect in _DIALECTS}
+_INSERT_ROWS = insert(R.__table__)
+_COPY_COLUMNS = (
+    "id",
+    "conversation_id",
+    "purchase_id",
+    "enterprise_allocation_id",
+    "source_id",
+    "creator_id",
+    "purchaser_user_id",
+    "kind",
+    "reverses_id",
+    "reversal_key",
+    "amount_cents",
+    "platform_share_cents",
+    "currency",
+    "token_count",
+    "token_percentage",
+    "share",
+    "payout_status",
+    "created_at",
+    "updated_at",
+)
+
+
+async def _copy_rows(connection: AsyncConnection, rows: Sequence[LedgerRow]) -> None:
+    """PostgreSQL: the rows in one ``COPY`` inside the current transaction (an attribution
+    batch writes hundreds). The values are those ``_values`` gives an INSERT (same columns, in
+    ``_COPY_COLUMNS`` order), and the typed ones go through their column's bind processing, so
+    they are checked the same way (an exact decimal that does not fit is refused, not rounded).
+    A violated constraint is reported as the ``IntegrityError`` an INSERT would raise, so
+    callers see the same ``Conflict``."""
+    table = R.__table__
+    kind, fraction, share, moment, payout = (
+        table.c[name].type._cached_bind_processor(connection.dialect)
+        for name in ("kind", "token_percentage", "share", "created_at", "payout_status")
+    )
+    pending = payout(enums.PayoutStatus.PENDING)
+    records = []
+    for r in rows:
+        at = moment(r.created_at)
+        records.append(
+            (
+                r.id, r.conversation_id, r.purchase_id, r.enterprise_allocation_id, r.source_id,
+                r.creator_id, r.purchaser_user_id, kind(enums.RevenueKind(r.kind)), r.reverses_id,
+                r.reversal_key, r.amount, r.platform_share, r.currency, r.token_count,
+                fraction(r.token_fraction), share(r.share), pending, at, at,
+            )
+        )  # fmt: skip
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    try:
+        await driver.copy_records_to_table(table.name, records=records, columns=_COPY_COLUMNS)
+    except asyncpg.PostgresError as exc:
+        state = str(getattr(exc, "sqlstate", ""))
+        error = (IntegrityError if state.startswith("23") else DBAPIError)(f"COPY {table.name}", None, exc)
+        raise error from exc
+
+
 class SqlRevenueLedger:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
     async def conversations_due(self, *, ended_before: datetime, limit: int) -> list[str]:
-        ended = func.coalesce(Conversation.ended_at, Conversation.completed_at, Conversation.expires_at)
+        # Exactly the predicate of ix_conversation_attribution_queue, walked in its order.
         rows = await self._s.scalars(
             select(Conversation.id)
             .where(
-                Conversation.status.in_(_ENDED),
                 Conversation.attributed_at.is_(None),
                 Conversation.purchase_id.is_not(None),
-                ended <= ended_before,
+                Conversation.status.in_(_ENDED),
+                Conversation.ended_at <= ended_before,
             )
-            .order_by(ended, Conversation.id)
+            .order_by(Conversation.ended_at, Conversation.id)
             .limit(limit)
         )
         return list(rows)
@@ -142,37 +250,16 @@ class SqlRevenueLedger:
         ids = sorted(set(conversation_ids))
         if not ids:
             return {}
-        convs = list(
-            await self._s.scalars(
-                select(Conversation).where(Conversation.id.in_(ids)).execution_options(populate_existing=True)
-            )
-        )
+        # Core rows of the columns needed, not ORM objects: a batch reads hundreds of each.
+        batch = self._batch()
+        convs = (await self._s.execute(batch["conversations"], {"ids": ids})).all()
         purchase_ids = sorted({c.purchase_id for c in convs if c.purchase_id is not None})
-        purchases = {
-            p.id: p
-            for p in await self._s.scalars(
-                select(Purchase)
-                .where(Purchase.id.in_(purchase_ids))
-                .order_by(Purchase.id)
-                .with_for_update(key_share=True)
-                .execution_options(populate_existing=True)
-            )
-        }
+        purchases = {p.id: p for p in await self._s.execute(batch["purchases"], {"ids": purchase_ids})}
         funded: dict[str, list[str]] = defaultdict(list)
-        for conv_id, purchase_id in await self._s.execute(
-            select(Conversation.id, Conversation.purchase_id).where(
-                Conversation.purchase_id.in_(purchase_ids)
-            )
-        ):
+        for conv_id, purchase_id in await self._s.execute(batch["funded"], {"ids": purchase_ids}):
             funded[str(purchase_id)].append(conv_id)
         tokens: dict[str, dict[str, int]] = defaultdict(dict)
-        for conv_id, source_id, total in await self._s.execute(
-            select(
-                ConversationSourceUsage.conversation_id,
-                ConversationSourceUsage.source_id,
-                ConversationSourceUsage.total_tokens,
-            ).where(ConversationSourceUsage.conversation_id.in_(ids))
-        ):
+        for conv_id, source_id, total in await self._s.execute(batch["usage"], {"ids": ids}):
             tokens[conv_id][source_id] = int(total)
         version_sources: dict[tuple[str, str], set[str]] = {}
         for conv in convs:
@@ -201,25 +288,19 @@ class SqlRevenueLedger:
         return out
 
     async def lost_chargebacks(self, purchase_ids: Sequence[str]) -> dict[str, int]:
-        rows = await self._s.execute(
-            select(Chargeback.purchase_id, func.sum(Chargeback.amount_cents))
-            .where(Chargeback.purchase_id.in_(sorted(set(purchase_ids))))
-            .where(Chargeback.status == enums.ChargebackStatus.LOST)
-            .group_by(Chargeback.purchase_id)
-        )
+        rows = await self._s.execute(self._batch()["lost"], {"ids": sorted(set(purchase_ids))})
         return {purchase_id: int(total) for purchase_id, total in rows}
 
     async def mark_many_attributed(self, conversation_ids: Sequence[str], *, at: datetime) -> int:
-        return await execute_update(
-            self._s,
-            update(Conversation)
-            .where(
-                Conversation.id.in_(sorted(set(conversation_ids))),
-                Conversation.attributed_at.is_(None),
-                Conversation.status.in_(_ENDED),
-            )
-            .values(status=enums.ConversationStatus.ATTRIBUTED, attributed_at=at, updated_at=at),
+        result = await self._s.execute(
+            self._batch()["mark"],
+            {"ids": sorted(set(conversation_ids)), "at": at},
+            execution_options={"synchronize_session": False},
         )
+        return int(cast(CursorResult[Any], result).rowcount)
+
+    def _batch(self) -> dict[str, Any]:
+        return _BATCH[self._s.get_bind().dialect.name]
 
     async def _version_sources(self, version_id: str, chatbot_id: str) -> set[str]:
         rag = await self._s.scalar(
@@ -260,7 +341,11 @@ class SqlRevenueLedger:
             return
         try:
             async with self._s.begin_nested():
-                await self._s.execute(insert(R), [_values(r) for r in rows])
+                connection = await self._s.connection()
+                if connection.dialect.name == "postgresql":
+                    await _copy_rows(connection, rows)
+                else:
+                    await connection.execute(_INSERT_ROWS, [_values(r) for r in rows])
         except DBAPIError as exc:
             if is_integrity_error(exc):
                 raise conflict_from(exc, codes=_CODES) from exc
