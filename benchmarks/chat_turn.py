@@ -18,7 +18,8 @@ its commit, streaming, and the one transaction recording both messages, source u
 counts, the call's cost and the daily tokens.
 
 The floor, measured in the same process on the same data: one query embedding, one raw vector
-search and one transaction writing the same rows (two messages, the source usage upsert, the
+search and one transaction writing the same rows (two messages, the answer's with the same
+``attribution`` and ``context`` documents its hits make, the source usage upsert, the
 conversation's token counts, the call's cost, the daily tokens upsert) with plain Core
 statements built once, the cheapest way this stack writes them. Time to the first streamed byte
 is reported the same way (floor: embedding plus search, since no answer can start before the
@@ -67,6 +68,7 @@ from adapters.persistence.repositories.chat import SqlPurchaseLookup  # noqa: E4
 from adapters.persistence.repositories.roles import SqlRoleResolver  # noqa: E402
 from adapters.persistence.uow import SqlAlchemyUnitOfWork  # noqa: E402
 from application.chat.model_port import AnswerEvent, AnswerModel, AnswerRequest, StopReason, Usage  # noqa: E402
+from application.conversations import turn_building  # noqa: E402
 from application.conversations.open_conversation import OpenConversation, OpenConversationCommand  # noqa: E402
 from application.conversations.send_message import SendMessage, SendMessageCommand  # noqa: E402
 from application.conversations.turn_events import DoneEvent  # noqa: E402
@@ -219,15 +221,22 @@ async def floor_once(
     totals: dict[str, int] = {}
     for hit in hits:
         totals[hit.source_id] = totals.get(hit.source_id, 0) + hit.token_count
+    # The answer's row carries the same documents as a turn's (what its hits make of them):
+    # writing the same rows means writing those too.
+    documents = {
+        "attribution": turn_building.attribution(hits, {}, (), "scripted"),
+        "context": turn_building.generation_context(hits, (), (), top_k=top_k, source_count=len(source_ids)),
+    }
     async with engine.begin() as conn:
         message: dict[str, Any] = {"conversation_id": conversation_id, "content": question, "token_count": 9}
         await conn.execute(
             _FLOOR_MESSAGES,
             [
-                {**message, "id": new_id(), "role": role, "created_at": now, "updated_at": now}
-                for role in ("USER", "AI")
+                {**message, "id": new_id(), "role": "USER", "created_at": now, "updated_at": now,
+                 "attribution": None, "context": None},
+                {**message, "id": new_id(), "role": "AI", "created_at": now, "updated_at": now, **documents},
             ],
-        )
+        )  # fmt: skip
         if totals:
             await conn.execute(
                 _FLOOR_USAGE,

@@ -179,9 +179,9 @@ class SourceDirectory(Protocol):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PromptMaterial:
     """What a turn's prompt is built from besides the question and the passages' text: the
-    history, what the user told us, their attached files, and of the retrieved passages which
-    files may still answer (active and READY, see ``application.ingestion.visible_index``) and
-    who wrote their sources."""
+    history, what the user told us, their attached files, and of the passages' sources which
+    files may answer (active and READY, see ``application.ingestion.visible_index``) and who
+    wrote them."""
 
     history: list[StoredMessage]
     user_context: list[ContextEntry]
@@ -206,15 +206,14 @@ class PromptReader(Protocol):
         chatbot_id: str,
         now: datetime,
         history_limit: int,
-        passage_file_ids: Collection[str] = (),
         passage_source_ids: Collection[str] = (),
     ) -> PromptMaterial:
         """The conversation's last ``history_limit`` messages (as ``ChatLog.recent_messages``),
         the user's visible context for the chatbot (as ``UserKnowledge.visible_context``; none
-        without a user), the attached files (as ``ConversationFiles.attached``), which of
-        ``passage_file_ids`` are searchable and the owners of ``passage_source_ids`` (as
-        ``SourceDirectory.owners``), read together: the SQL adapter reads them all in one
-        statement, a chat turn's one read after the search."""
+        without a user), the attached files (as ``ConversationFiles.attached``), and of
+        ``passage_source_ids`` the searchable files (as ``IngestionStore.searchable_file_ids``)
+        and the owners (as ``SourceDirectory.owners``), read together: the SQL adapter reads
+        them all in one statement, a chat turn's one read besides its reservation."""
         ...
 
 
@@ -244,7 +243,6 @@ class SeparatePromptReads:
         chatbot_id: str,
         now: datetime,
         history_limit: int,
-        passage_file_ids: Collection[str] = (),
         passage_source_ids: Collection[str] = (),
     ) -> PromptMaterial:
         sources = sorted(set(passage_source_ids))
@@ -255,7 +253,7 @@ class SeparatePromptReads:
                 await self._knowledge.visible_context(user_id, chatbot_id, now=now) if user_id else []
             ),
             files=await self._files.attached(conversation_id),
-            searchable_file_ids=frozenset(searchable & set(passage_file_ids)),
+            searchable_file_ids=frozenset(searchable),
             owners=await self._directory.owners(sources) if sources else {},
         )
 

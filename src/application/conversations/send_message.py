@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -192,6 +193,21 @@ class SendMessage:
             "another message was sent at the same time; reload the conversation", code="message-conflict"
         )
 
+    async def _search(self, question: str, source_ids: Collection[str], top_k: int) -> list[SearchHit]:
+        """The raw index's best ``search_width(top_k)`` hits (``visible_hits`` keeps the
+        searchable ones)."""
+        if not source_ids:
+            return []
+        query = await self._embedder.embed_query(question)
+        try:
+            return await self._index.search(query, source_ids=source_ids, top_k=search_width(top_k))
+        except ServiceUnavailable as exc:
+            # Nothing was ever indexed (the collection is made by the first ingestion): the
+            # truthful answer is "no passages", not an outage.
+            if exc.code != "vector-collection-missing":
+                raise
+            return []
+
     async def _refuse_if_closed(self, conversation: Conversation) -> None:
         guard = ConversationGuard.of(conversation)
         if conversation.expire_if_due(self._clock.now()):
@@ -225,18 +241,7 @@ class SendMessage:
             if not config.rag.source_ids
             else ()
         )
-        found: list[SearchHit] = []
-        if source_ids:
-            query = await self._embedder.embed_query(question)
-            try:
-                found = await self._index.search(
-                    query, source_ids=source_ids, top_k=search_width(config.rag.top_k)
-                )
-            except ServiceUnavailable as exc:
-                # Nothing was ever indexed (the collection is made by the first ingestion): the
-                # truthful answer is "no passages", not an outage.
-                if exc.code != "vector-collection-missing":
-                    raise
+        found = await self._search(question, source_ids, config.rag.top_k)
         # One read for everything else the prompt needs, the passages' facts included.
         material = await self._prompt.prompt_material(
             conversation.id,
@@ -244,7 +249,6 @@ class SendMessage:
             chatbot_id=conversation.chatbot_id,
             now=self._clock.now(),
             history_limit=build.HISTORY_MESSAGES,
-            passage_file_ids={hit.file_id for hit in found},
             passage_source_ids={hit.source_id for hit in found},
         )
         hits = visible_hits(found, material.searchable_file_ids, config.rag.top_k)

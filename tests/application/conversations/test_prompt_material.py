@@ -64,7 +64,6 @@ async def both_reads(
     user_id: str | None,
     chatbot_id: str,
     *,
-    file_ids: Collection[str] = (),
     source_ids: Collection[str] = (),
 ) -> PromptMaterial:
     now = rig.clock.now()
@@ -79,7 +78,6 @@ async def both_reads(
         "chatbot_id": chatbot_id,
         "now": now,
         "history_limit": 5,
-        "passage_file_ids": file_ids,
         "passage_source_ids": source_ids,
     }
     async with rig.factory() as s:
@@ -237,16 +235,15 @@ async def test_the_passages_facts_come_with_the_material(rig: ChatRig, engine: A
             ],
         )
         await conn.execute(update(File).where(File.id.in_([processing, retired])).values(source_id=first))
-    unknown_source, unknown_file = new_id(), new_id()
+    unknown_source = new_id()
     material = await both_reads(
         rig,
         conversation_id,
         reader,
         seeded.chatbot_id,
-        file_ids=[*seeded.file_ids, processing, retired, unknown_file],
         source_ids=[first, second, unknown_source],
     )
-    # only active READY files answer: not one being ingested, not one replaced, not one unknown
+    # only active READY files answer: not one being ingested, not one replaced
     assert material.searchable_file_ids == frozenset(seeded.file_ids)
     assert set(material.owners) == {first, second}  # an unknown source has no owners
     assert material.owners[first].creator_ids == (seeded.creator_id,)
@@ -254,9 +251,7 @@ async def test_the_passages_facts_come_with_the_material(rig: ChatRig, engine: A
     assert material.owners[second].creator_name == "Co Author"
     assert material.owners[second].title == "Book 2"
 
-    # a file of another source than the one asked about is not searchable for it
-    only_first = await both_reads(
-        rig, conversation_id, reader, seeded.chatbot_id, file_ids=seeded.file_ids, source_ids=[first]
-    )
+    # only the sources asked about
+    only_first = await both_reads(rig, conversation_id, reader, seeded.chatbot_id, source_ids=[first])
     assert only_first.searchable_file_ids == frozenset(seeded.file_ids[:1])
     assert set(only_first.owners) == {first}

@@ -215,6 +215,17 @@ async def test_fifty_parallel_sends_for_the_last_message_make_one_answer(
     assert max(counts) == 2
 
 
+async def test_parallel_sends_with_messages_left_all_answer(rig: ChatRig, engine: AsyncEngine) -> None:
+    seeded = await rig.seed(message_allowance=10)
+    user = Principal.user(seeded.user_id)
+    conversation_id = await open_for(rig, user, seeded.chatbot_id)
+    answers = await asyncio.gather(*(send(rig, user, conversation_id) for _ in range(6)))
+    assert all(isinstance(events[-1], DoneEvent) for events in answers)
+    row = await conversation_row(engine, conversation_id)
+    assert (row.messages_used, row.status.value) == (6, "ACTIVE")
+    assert await count(engine, Message) == 12
+
+
 async def test_closed_conversations_are_refused_with_specific_codes(
     rig: ChatRig, engine: AsyncEngine
 ) -> None:

@@ -238,7 +238,6 @@ def _prompt_material(with_context: bool, with_passages: bool) -> Any:
         searchable = select(
             literal_column("'v'", String), _FILE.c.id, null(), null(), null(), null(), null(), null()
         ).where(
-            _FILE.c.id.in_(bindparam("passage_file_ids", expanding=True)),
             _FILE.c.source_id.in_(bindparam("passage_source_ids", expanding=True)),
             _FILE.c.is_active.is_(True),
             _FILE.c.status == enums.FileStatus.READY,
@@ -525,7 +524,6 @@ class SqlPromptReader:
         chatbot_id: str,
         now: datetime,
         history_limit: int,
-        passage_file_ids: Collection[str] = (),
         passage_source_ids: Collection[str] = (),
     ) -> PromptMaterial:
         params: dict[str, Any] = {"conversation_id": conversation_id, "history_limit": max(1, history_limit)}
@@ -533,10 +531,7 @@ class SqlPromptReader:
             params.update(user_id=user_id, chatbot_id=chatbot_id, now=now)
         passages = bool(passage_source_ids)
         if passages:
-            params.update(
-                passage_file_ids=sorted(set(passage_file_ids)),
-                passage_source_ids=sorted(set(passage_source_ids)),
-            )
+            params["passage_source_ids"] = sorted(set(passage_source_ids))
         rows = (await self._session.execute(_PROMPT_MATERIAL[(bool(user_id), passages)], params)).all()
         messages: list[Any] = []
         context: list[Any] = []
