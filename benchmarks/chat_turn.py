@@ -5,17 +5,17 @@
 
 What is timed: one whole chat turn as a request runs it, with a zero-delay streaming model (a
 fixed answer through the citation parser every adapter uses), so everything measured is the
-platform's own work. The use case comes out of the application's own
-container (``entrypoints.di``), in a request scope, exactly as the HTTP route gets it: the
-database session, the repositories, the vector index, the per-process version cache. Only the answer model is
-replaced, by the scripted one. The database is a SQLite file (WAL), as the embedded default runs
+platform's own work. The use case comes out of the application's own container
+(``entrypoints.di``), in a request scope, exactly as the HTTP route gets it: the database
+session, the repositories, the vector index, the per-process version cache. Only the answer
+model is replaced, by the scripted one. The database is a SQLite file (WAL), as the embedded default runs
 it; the vectors are in the in-memory index, which is what answers the embedded default's
 searches (``MirroredVectorIndex`` searches its in-memory mirror; the durable copy on disk is
-only written by ingestion). A turn: the authorization and conversation reads, the version's
-config, the query embedding and the search over the chatbot's sources, the owners of the hits,
-the user's context, attached files and the history, the prompt, the guarded reservation and
-its commit, streaming, and the one transaction recording both messages, source usage, token
-counts, the call's cost and the daily tokens.
+only written by ingestion). A turn: the guarded reservation that also reads the conversation,
+the version's config, the query embedding and the search over the chatbot's sources, the one
+read of the history, the user's context, attached files and the hits' searchable files and
+owners, the prompt, streaming, and the one transaction recording both messages, source usage,
+token counts, the call's cost and the daily tokens.
 
 The floor, measured in the same process on the same data: one query embedding, one raw vector
 search and one transaction writing the same rows (two messages, the answer's with the same
