@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import NoReturn
@@ -25,6 +26,8 @@ from application.ports.uow import UnitOfWork
 from application.retrieval.ports import Embedder, SearchHit, VectorIndex
 from domain.chatbots import ChatbotConfig, ChatbotType
 from domain.conversations import Conversation, ConversationStatus
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 8_000
 DEFAULT_CONVERSATION_TOKEN_CAP = 50_000
@@ -172,10 +175,15 @@ class SendMessage:
             raise
 
     async def _give_back(self, reserved: Conversation) -> None:
-        """Undoes this turn's reservation (only while the count is still the reserved one)."""
-        await self._uow.rollback()
-        await self._log.release_message(reserved.id, reserved_used=reserved.messages_used)
-        await self._uow.commit()
+        """Undoes this turn's reservation (only while the count is still the reserved one). It
+        runs while another error is on its way, so its own failure is logged, not raised: the
+        message then stays used, never counted twice."""
+        try:
+            await self._uow.rollback()
+            await self._log.release_message(reserved.id, reserved_used=reserved.messages_used)
+            await self._uow.commit()
+        except Exception:
+            log.exception("could not give back the reserved message of %s", reserved.id)
 
     async def _refuse(self, conversation_id: str, principal: Principal) -> NoReturn:
         """Says why no message was taken, from the conversation as it is now: 404 when it is

@@ -260,6 +260,27 @@ async def test_token_caps_refuse_before_the_model_is_called(rig: ChatRig, engine
     assert (await conversation_row(engine, conversation_id)).messages_used == 1  # taken, then given back
 
 
+async def test_a_failing_give_back_never_hides_why_the_turn_was_refused(
+    rig: ChatRig, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeded = await rig.seed(conversation_token_cap=5)
+    user = Principal.user(seeded.user_id)
+    conversation_id = await open_for(rig, user, seeded.chatbot_id)
+    await send(rig, user, conversation_id)
+    async with rig.unit() as u:
+
+        async def database_gone(*_: Any, **__: Any) -> bool:
+            raise RuntimeError("connection lost")
+
+        u.chat_log.release_message = database_gone  # type: ignore[method-assign]
+        with pytest.raises(Conflict) as capped:
+            await u.send(SendMessageCommand(principal=user, conversation_id=conversation_id, content="cow?"))
+    assert capped.value.code == "conversation-token-cap-reached"
+    assert "could not give back the reserved message" in caplog.text
+    # the message stays used (never counted twice): the reservation stood, the release failed
+    assert (await conversation_row(engine, conversation_id)).messages_used == 2
+
+
 async def test_a_send_cancelled_while_its_reservation_is_on_the_way_gives_it_back(
     rig: ChatRig, engine: AsyncEngine
 ) -> None:

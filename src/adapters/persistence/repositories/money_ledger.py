@@ -70,28 +70,39 @@ def _row(r: RevenuePerConversation) -> LedgerRow:
     )
 
 
-def _values(row: LedgerRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "conversation_id": row.conversation_id,
-        "purchase_id": row.purchase_id,
-        "enterprise_allocation_id": row.enterprise_allocation_id,
-        "source_id": row.source_id,
-        "creator_id": row.creator_id,
-        "purchaser_user_id": row.purchaser_user_id,
-        "kind": enums.RevenueKind(row.kind),
-        "reverses_id": row.reverses_id,
-        "reversal_key": row.reversal_key,
-        "amount_cents": row.amount,
-        "platform_share_cents": row.platform_share,
-        "currency": row.currency,
-        "token_count": row.token_count,
-        "token_percentage": row.token_fraction,
-        "share": row.share,
-        "payout_status": enums.PayoutStatus.PENDING,
-        "created_at": row.created_at,
-        "updated_at": row.created_at,
-    }
+_COLUMNS = (
+    "id",
+    "conversation_id",
+    "purchase_id",
+    "enterprise_allocation_id",
+    "source_id",
+    "creator_id",
+    "purchaser_user_id",
+    "kind",
+    "reverses_id",
+    "reversal_key",
+    "amount_cents",
+    "platform_share_cents",
+    "currency",
+    "token_count",
+    "token_percentage",
+    "share",
+    "payout_status",
+    "created_at",
+    "updated_at",
+)
+"""What a new ledger row is written with, in the order ``_record`` gives it (the other columns
+keep their defaults: not yet paid out)."""
+
+
+def _record(row: LedgerRow) -> tuple[Any, ...]:
+    r = row
+    return (
+        r.id, r.conversation_id, r.purchase_id, r.enterprise_allocation_id, r.source_id,
+        r.creator_id, r.purchaser_user_id, enums.RevenueKind(r.kind), r.reverses_id,
+        r.reversal_key, r.amount, r.platform_share, r.currency, r.token_count, r.token_fraction,
+        r.share, enums.PayoutStatus.PENDING, r.created_at, r.created_at,
+    )  # fmt: skip
 
 
 _CONVERSATION = Conversation.__table__
@@ -142,57 +153,30 @@ def _batch_statements(dialect: str) -> dict[str, Any]:
 _AT = bindparam("at", type_=UTCDateTime())
 _BATCH = {dialect: _batch_statements(dialect) for dialect in _DIALECTS}
 _INSERT_ROWS = insert(R.__table__)
-_COPY_COLUMNS = (
-    "id",
-    "conversation_id",
-    "purchase_id",
-    "enterprise_allocation_id",
-    "source_id",
-    "creator_id",
-    "purchaser_user_id",
-    "kind",
-    "reverses_id",
-    "reversal_key",
-    "amount_cents",
-    "platform_share_cents",
-    "currency",
-    "token_count",
-    "token_percentage",
-    "share",
-    "payout_status",
-    "created_at",
-    "updated_at",
-)
 
 
 async def _copy_rows(connection: AsyncConnection, rows: Sequence[LedgerRow]) -> None:
     """PostgreSQL: the rows in one ``COPY`` inside the current transaction (an attribution
-    batch writes hundreds). The values are those ``_values`` gives an INSERT (same columns, in
-    ``_COPY_COLUMNS`` order), and the typed ones go through their column's bind processing, so
-    they are checked the same way (an exact decimal that does not fit is refused, not rounded).
-    A violated constraint is reported as the ``IntegrityError`` an INSERT would raise, so
-    callers see the same ``Conflict``."""
+    batch writes hundreds). Each value goes through its column's bind processing first, as an
+    INSERT's would, so it is checked the same way (an exact decimal that does not fit is
+    refused, not rounded). A violated constraint is reported as the ``IntegrityError`` an
+    INSERT would raise, so callers see the same ``Conflict``."""
     table = R.__table__
-    kind, fraction, share, moment, payout = (
-        table.c[name].type._cached_bind_processor(connection.dialect)
-        for name in ("kind", "token_percentage", "share", "created_at", "payout_status")
-    )
-    pending = payout(enums.PayoutStatus.PENDING)
+    process = [
+        (i, processor)
+        for i, name in enumerate(_COLUMNS)
+        if (processor := table.c[name].type._cached_bind_processor(connection.dialect)) is not None
+    ]
     records = []
-    for r in rows:
-        at = moment(r.created_at)
-        records.append(
-            (
-                r.id, r.conversation_id, r.purchase_id, r.enterprise_allocation_id, r.source_id,
-                r.creator_id, r.purchaser_user_id, kind(enums.RevenueKind(r.kind)), r.reverses_id,
-                r.reversal_key, r.amount, r.platform_share, r.currency, r.token_count,
-                fraction(r.token_fraction), share(r.share), pending, at, at,
-            )
-        )  # fmt: skip
+    for row in rows:
+        values = list(_record(row))
+        for i, processor in process:
+            values[i] = processor(values[i])
+        records.append(tuple(values))
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     try:
-        await driver.copy_records_to_table(table.name, records=records, columns=_COPY_COLUMNS)
+        await driver.copy_records_to_table(table.name, records=records, columns=_COLUMNS)
     except asyncpg.PostgresError as exc:
         state = str(getattr(exc, "sqlstate", ""))
         error = (IntegrityError if state.startswith("23") else DBAPIError)(f"COPY {table.name}", None, exc)
@@ -345,7 +329,9 @@ class SqlRevenueLedger:
                 if connection.dialect.name == "postgresql":
                     await _copy_rows(connection, rows)
                 else:
-                    await connection.execute(_INSERT_ROWS, [_values(r) for r in rows])
+                    await connection.execute(
+                        _INSERT_ROWS, [dict(zip(_COLUMNS, _record(r), strict=True)) for r in rows]
+                    )
         except DBAPIError as exc:
             if is_integrity_error(exc):
                 raise conflict_from(exc, codes=_CODES) from exc
