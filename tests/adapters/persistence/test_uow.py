@@ -193,3 +193,38 @@ def test_other_constraints_get_a_generic_code_unless_the_caller_names_them() -> 
     assert conflict_from(exc, codes={"uq_payout_idempotency_key": "payout-exists"}).code == "payout-exists"
     assert conflict_from(exc).extra == {"constraint": "uq_payout_idempotency_key"}
     assert not is_integrity_error(DBAPIError("SELECT 1", {}, _DriverError("08006")))
+
+
+async def test_autocommit_applies_each_statement_by_itself_and_locks_nothing_between(
+    session_factory: Factory,
+) -> None:
+    async with session_factory() as s:
+        uow = SqlAlchemyUnitOfWork(s)
+        await uow.autocommit()
+        await s.execute(User.__table__.insert().values(id=new_id(), clerk_id="idp|at-once", email="a@x.io"))
+        # another session sees it, and can write, before this unit commits: nothing was held
+        async with session_factory() as other:
+            assert await other.scalar(select(User.clerk_id)) == "idp|at-once"
+            other.add(creator_row("meanwhile"))
+            await other.commit()
+        await uow.rollback()  # ends the mode; it has nothing to undo
+    assert await count(session_factory, User) == 1
+    assert await count(session_factory, Creator) == 1
+    async with session_factory() as s:  # the next unit of work is one transaction again
+        uow = SqlAlchemyUnitOfWork(s)
+        s.add(user_row("dropped"))
+        await uow.flush()
+        await uow.rollback()
+    assert await count(session_factory, User) == 1
+
+
+async def test_autocommit_asked_after_work_began_keeps_the_one_transaction(session_factory: Factory) -> None:
+    async with session_factory() as s:
+        uow = SqlAlchemyUnitOfWork(s)
+        s.add(user_row("first"))
+        await uow.flush()
+        await uow.autocommit()  # too late: ignored
+        s.add(user_row("second"))
+        await uow.flush()
+        await uow.rollback()
+    assert await count(session_factory, User) == 0

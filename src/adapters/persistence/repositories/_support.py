@@ -52,9 +52,11 @@ def fresh(statement: E) -> E:
     return statement.execution_options(populate_existing=True)
 
 
-async def execute_update(session: AsyncSession, statement: Executable) -> int:
+async def execute_update(
+    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
+) -> int:
     """Runs an UPDATE/DELETE without touching ORM objects and returns the affected row count."""
-    result = await session.execute(statement.execution_options(synchronize_session=False))
+    result = await session.execute(statement.execution_options(synchronize_session=False), params)
     return cast(CursorResult[Any], result).rowcount
 
 

@@ -11,11 +11,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import asyncpg
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -276,12 +275,9 @@ class SqlRevenueLedger:
         return {purchase_id: int(total) for purchase_id, total in rows}
 
     async def mark_many_attributed(self, conversation_ids: Sequence[str], *, at: datetime) -> int:
-        result = await self._s.execute(
-            self._batch()["mark"],
-            {"ids": sorted(set(conversation_ids)), "at": at},
-            execution_options={"synchronize_session": False},
+        return await execute_update(
+            self._s, self._batch()["mark"], {"ids": sorted(set(conversation_ids)), "at": at}
         )
-        return int(cast(CursorResult[Any], result).rowcount)
 
     def _batch(self) -> dict[str, Any]:
         return _BATCH[self._s.get_bind().dialect.name]
